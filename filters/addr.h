@@ -33,10 +33,10 @@ void ag_addr_prefix64(const struct ag_addr *a, struct ag_addr *out);
 
 int ag_addr_equal(const struct ag_addr *a, const struct ag_addr *b);
 
-/* Private, loopback, link-local, unspecified, multicast, CGNAT,
- * documentation ranges are NOT counted here: only what no firewall rule
- * should ever block on a host's behalf (RFC 1918, loopback, link-local,
- * ULA, unspecified). */
+/* True for addresses no firewall rule should ever block on a host's behalf:
+ * RFC 1918, loopback, link-local, 0.0.0.0/8, IPv6 ULA, :: and ::1.
+ * Multicast, CGNAT (100.64/10) and documentation ranges are NOT included:
+ * a source in them is odd but still a source. */
 int ag_addr_is_private(const struct ag_addr *a);
 
 /* CIDR: "10.0.0.0/8", "2001:db8::/32", or a bare address (full length). */

@@ -74,6 +74,14 @@ enum ag_method {
 #define AG_EVF_INVALID_USER    0x04 /* sshd said the account does not exist */
 #define AG_EVF_PREAUTH         0x08 /* line carried [preauth] */
 #define AG_EVF_SRC_IS_NAME     0x10 /* src_name holds a host name (UseDNS) */
+/* The same attempt is also logged by another line of the same daemon:
+ * pam_unix(sshd:auth) and "error: PAM: Authentication failure" precede sshd's
+ * own "Failed password|keyboard-interactive/pam" line, and "PAM N more
+ * authentication failures" repeats failures already logged one by one.
+ * Rules that count attempts per source skip echoes to avoid counting twice;
+ * a log that only carries the PAM lines (UsePAM with sshd logging at QUIET)
+ * still has them as events. */
+#define AG_EVF_ECHO            0x20
 
 struct ag_event {
     int64_t time_ms;         /* event time, epoch ms (UTC) */
@@ -106,7 +114,11 @@ static inline const char *ag_span_ptr(const struct ag_event *ev, struct ag_span 
 const char *ag_kind_name(enum ag_kind kind);     /* "auth_failure", ... */
 const char *ag_method_name(enum ag_method m);    /* "password", ... */
 
-/* True for kinds that count as a credential failure (brute force rules). */
+/* The three classes are disjoint; AG_EV_AUTH_SUCCESS is in none of them.
+ * True for kinds that count as a credential failure (brute force rules),
+ * including login(1) failures. sshd's "Failed none for X" (the probe every
+ * client sends first) is NOT an event at all: it is no evidence of a guess,
+ * and the "Invalid user" line that goes with it is already counted. */
 int ag_kind_is_failure(enum ag_kind kind);
 /* True for pre-authentication noise (scan rule). */
 int ag_kind_is_preauth(enum ag_kind kind);
