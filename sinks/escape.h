@@ -1,0 +1,68 @@
+/* escape.h - a bounded output buffer with the escapes authguard's outputs
+ * need: JSON strings and terminal-safe text.
+ *
+ * Log text is attacker-written, so nothing from a line reaches an output
+ * unescaped: JSON strings escape quotes, backslashes and every control byte,
+ * and replace invalid UTF-8 with U+FFFD so a consumer's strict parser never
+ * chokes; terminal text shows control bytes and ANSI escapes as \xNN so a
+ * user name cannot repaint the analyst's screen.
+ *
+ * The buffer never grows: writes past the capacity set `overflow` and are
+ * dropped, so formatting costs no allocation and a caller can tell. */
+#ifndef AG_ESCAPE_H
+#define AG_ESCAPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ag_buf {
+    char *p;
+    size_t len;
+    size_t cap;
+    int overflow;
+};
+
+static inline void ag_buf_init(struct ag_buf *b, char *mem, size_t cap)
+{
+    b->p = mem;
+    b->len = 0;
+    b->cap = cap;
+    b->overflow = 0;
+}
+
+static inline void ag_buf_reset(struct ag_buf *b)
+{
+    b->len = 0;
+    b->overflow = 0;
+}
+
+void ag_buf_put(struct ag_buf *b, const char *s, size_t n);
+void ag_buf_puts(struct ag_buf *b, const char *s);
+void ag_buf_putc(struct ag_buf *b, char c);
+void ag_buf_put_u64(struct ag_buf *b, uint64_t v);
+void ag_buf_put_i64(struct ag_buf *b, int64_t v);
+/* printf-style, for cold paths only. */
+void ag_buf_printf(struct ag_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A JSON string literal, quotes included. */
+void ag_buf_json_str(struct ag_buf *b, const char *s, size_t n);
+/* "key": prefix, with a leading comma unless first. */
+void ag_buf_json_key(struct ag_buf *b, const char *key, int first);
+
+/* Text for a terminal or a mail body: printable ASCII and valid UTF-8 kept,
+ * everything else (controls, ESC, DEL, invalid UTF-8, C1 controls) as \xNN,
+ * backslash doubled so the output is unambiguous. */
+void ag_buf_text_safe(struct ag_buf *b, const char *s, size_t n);
+
+/* Epoch milliseconds as ISO 8601 UTC, "2026-11-09T04:07:51.123Z". */
+void ag_buf_put_time(struct ag_buf *b, int64_t ms);
+
+/* NUL-terminates (within cap) and returns b->p. */
+const char *ag_buf_cstr(struct ag_buf *b);
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. Overlong
+ * forms, surrogates and code points above U+10FFFF are invalid. */
+size_t ag_utf8_seq_len(const unsigned char *s, size_t n);
+
+#endif

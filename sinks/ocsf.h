@@ -1,0 +1,44 @@
+/* ocsf.h - authguard's events and findings as OCSF 1.1.0 JSON: Authentication
+ * (class 3002) for events, Detection Finding (class 2004) for findings.
+ *
+ * Written with the escaping buffer of escape.h rather than a JSON object
+ * library, because every event of a busy host passes through here: one pass,
+ * no allocation, every attacker-written byte escaped. */
+#ifndef AG_OCSF_H
+#define AG_OCSF_H
+
+#include <stdint.h>
+
+#include "filters/event.h"
+#include "sinks/escape.h"
+
+#define AG_OCSF_VERSION "1.1.0"
+#define AG_OCSF_SCHEMA_EVENT "ocsf/1.1.0/3002"
+#define AG_OCSF_SCHEMA_FINDING "ocsf/1.1.0/2004"
+
+/* What the host knows about itself; every field may be NULL / empty. */
+struct ag_ocsf_ctx {
+    const char *product_version;
+    const char *instance_id;   /* i-0abc..., from IMDS */
+    const char *region;
+    const char *account_id;
+};
+
+/* The source's counts at the moment of the event, for enrichment. */
+struct ag_ocsf_counts {
+    uint32_t failures;    /* in the short window */
+    uint32_t failures_long;
+    uint32_t distinct_users;
+    uint32_t successes;
+};
+
+/* Appends one OCSF Authentication object (no newline). counts may be NULL. */
+void ag_ocsf_event(struct ag_buf *b, const struct ag_event *ev,
+                   const struct ag_ocsf_ctx *ctx,
+                   const struct ag_ocsf_counts *counts);
+
+/* OCSF status/severity a kind maps to; exposed for tests and the table view. */
+int ag_ocsf_event_severity(enum ag_kind kind);
+int ag_ocsf_event_status(enum ag_kind kind);
+
+#endif
