@@ -1,0 +1,152 @@
+/* test_conf.c - the configuration reader: values, defaults, and errors that
+ * name file, line, key and what was expected. */
+#include "ag_test.h"
+#include "conf/conf.h"
+
+static const char text[] =
+    "; comment\n"
+    "[engine]\n"
+    "slots = 4096\n"
+    "tz = UTC\n"
+    "\n"
+    "[rule.bruteforce]\n"
+    "threshold = 6\n"
+    "window = 60s\n"
+    "cooldown = 15m\n"
+    "enabled = yes\n"
+    "[sink.kafka]\n"
+    "events = failures\n"
+    "kafka.security.protocol = SASL_SSL\n"
+    "kafka.sasl.mechanism = PLAIN\n";
+
+START_TEST(reads_typed_values)
+{
+    char err[AG_CONF_ERRLEN] = "";
+    struct ag_conf *c;
+    ck_assert_int_eq(ag_conf_load_string(&c, "t.conf", text, err, sizeof err), 0);
+    uint64_t slots = 0;
+    int64_t win = 0, cool = 0;
+    int en = 0, ev = -1;
+    const char *tz = NULL;
+    static const char *const modes[] = {"all", "failures", "none", NULL};
+    ck_assert_int_eq(ag_conf_u64(c, "engine", "slots", 1, 1 << 30, &slots, err, sizeof err), 1);
+    ck_assert_uint_eq(slots, 4096);
+    ck_assert_int_eq(ag_conf_str(c, "engine", "tz", &tz, err, sizeof err), 1);
+    ck_assert_str_eq(tz, "UTC");
+    ck_assert_int_eq(ag_conf_duration_ms(c, "rule.bruteforce", "window", 1000, 86400000, &win,
+                                         err, sizeof err), 1);
+    ck_assert_int_eq(win, 60000);
+    ck_assert_int_eq(ag_conf_duration_ms(c, "rule.bruteforce", "cooldown", 0, 86400000, &cool,
+                                         err, sizeof err), 1);
+    ck_assert_int_eq(cool, 900000);
+    ck_assert_int_eq(ag_conf_bool(c, "rule.bruteforce", "enabled", &en, err, sizeof err), 1);
+    ck_assert_int_eq(en, 1);
+    ck_assert_int_eq(ag_conf_enum(c, "sink.kafka", "events", modes, &ev, err, sizeof err), 1);
+    ck_assert_int_eq(ev, 1);
+    uint64_t t = 0;
+    ck_assert_int_eq(ag_conf_u64(c, "rule.bruteforce", "threshold", 1, 100, &t, err, sizeof err), 1);
+    /* absent keys leave the default */
+    uint64_t dflt = 77;
+    ck_assert_int_eq(ag_conf_u64(c, "engine", "absent", 0, 100, &dflt, err, sizeof err), 0);
+    ck_assert_uint_eq(dflt, 77);
+    ag_conf_free(c);
+}
+END_TEST
+
+static int collect(void *ud, const char *key, const char *value, int line)
+{
+    int *n = ud;
+    if (*n == 0)
+        ck_assert_str_eq(key, "security.protocol");
+    if (*n == 1) {
+        ck_assert_str_eq(value, "PLAIN");
+        ck_assert_int_eq(line, 14);
+    }
+    (*n)++;
+    return 0;
+}
+
+START_TEST(each_with_prefix_and_unused_check)
+{
+    char err[AG_CONF_ERRLEN] = "";
+    struct ag_conf *c;
+    ck_assert_int_eq(ag_conf_load_string(&c, "t.conf", text, err, sizeof err), 0);
+    int n = 0;
+    ag_conf_each(c, "sink.kafka", "kafka.", collect, &n);
+    ck_assert_int_eq(n, 2);
+    /* nothing else read yet: the first unread key is reported with its line */
+    ck_assert_int_eq(ag_conf_check_unused(c, err, sizeof err), -1);
+    ck_assert_str_eq(err, "t.conf:3: [engine] slots: unknown key");
+    ag_conf_free(c);
+}
+END_TEST
+
+START_TEST(bad_values_name_file_line_key)
+{
+    char err[AG_CONF_ERRLEN] = "";
+    struct ag_conf *c;
+    ck_assert_int_eq(ag_conf_load_string(&c, "bad.conf",
+                                         "[rule.scan]\nthreshold = ten\nwindow = 5 parsecs\n"
+                                         "enabled = maybe\n",
+                                         err, sizeof err), 0);
+    uint64_t t;
+    int64_t w;
+    int e;
+    ck_assert_int_eq(ag_conf_u64(c, "rule.scan", "threshold", 1, 1000, &t, err, sizeof err), -1);
+    ck_assert_str_eq(err, "bad.conf:2: [rule.scan] threshold: expected a whole number from 1 "
+                          "to 1000, got 'ten'");
+    ck_assert_int_eq(ag_conf_duration_ms(c, "rule.scan", "window", 1000, 3600000, &w, err,
+                                         sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "bad.conf:3: [rule.scan] window: expected a duration"));
+    ck_assert_int_eq(ag_conf_bool(c, "rule.scan", "enabled", &e, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "bad.conf:4:"));
+    ag_conf_free(c);
+}
+END_TEST
+
+START_TEST(syntax_error_and_missing_file)
+{
+    char err[AG_CONF_ERRLEN] = "";
+    struct ag_conf *c;
+    ck_assert_int_eq(ag_conf_load_string(&c, "s.conf", "[ok]\na = 1\nthis is not ini\n", err,
+                                         sizeof err), -1);
+    ck_assert_str_eq(err, "s.conf:3: syntax error: expected '[section]' or 'key = value'");
+    ck_assert_int_eq(ag_conf_load(&c, "/nonexistent/authguard.conf", err, sizeof err), -1);
+    ck_assert_str_eq(err, "/nonexistent/authguard.conf: cannot open: No such file or directory");
+}
+END_TEST
+
+START_TEST(durations_and_bools)
+{
+    int64_t ms;
+    int b;
+    ck_assert_int_eq(ag_parse_duration_ms("90", &ms), 0);
+    ck_assert_int_eq(ms, 90000);
+    ck_assert_int_eq(ag_parse_duration_ms("250ms", &ms), 0);
+    ck_assert_int_eq(ms, 250);
+    ck_assert_int_eq(ag_parse_duration_ms("6h", &ms), 0);
+    ck_assert_int_eq(ms, 21600000);
+    ck_assert_int_eq(ag_parse_duration_ms("1d", &ms), 0);
+    ck_assert_int_eq(ag_parse_duration_ms("-5s", &ms), -1);
+    ck_assert_int_eq(ag_parse_duration_ms("5 weeks", &ms), -1);
+    ck_assert_int_eq(ag_parse_duration_ms("", &ms), -1);
+    ck_assert_int_eq(ag_parse_bool("Off", &b), 0);
+    ck_assert_int_eq(b, 0);
+    ck_assert_int_eq(ag_parse_bool("2", &b), -1);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("conf");
+    TCase *tc = tcase_create("conf");
+    tcase_add_test(tc, reads_typed_values);
+    tcase_add_test(tc, each_with_prefix_and_unused_check);
+    tcase_add_test(tc, bad_values_name_file_line_key);
+    tcase_add_test(tc, syntax_error_and_missing_file);
+    tcase_add_test(tc, durations_and_bools);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+AG_TEST_MAIN
