@@ -10,6 +10,10 @@ only; it never touches the network.
 
     genlog.py --lines 2000000 --seed 1 > big.log
     genlog.py --lines 2000 --rate 0.3 --scenario bruteforce,typo --truth t.jsonl
+
+The bundled tests/data/sample.log and its truth file come from
+    genlog.py --lines 2000 --seed 2026 --rate 0.08 --scale 0.6 --sshd-share 0.6 \
+        --scenario all --truth tests/data/sample.truth.jsonl > tests/data/sample.log
 """
 
 import argparse
