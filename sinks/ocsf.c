@@ -232,3 +232,234 @@ void ag_ocsf_event(struct ag_buf *b, const struct ag_event *ev,
     put_unmapped(b, ev, counts);
     ag_buf_putc(b, '}');
 }
+
+/* ---- Detection Finding (2004) ------------------------------------------ */
+
+static void put_cstr(struct ag_buf *b, const char *s)
+{
+    ag_buf_json_str(b, s, strlen(s));
+}
+
+static void put_kv_u64(struct ag_buf *b, const char *key, uint64_t v, int first)
+{
+    ag_buf_json_key(b, key, first);
+    ag_buf_put_u64(b, v);
+}
+
+static void put_name_array(struct ag_buf *b, const char *key, const char *names,
+                           size_t stride, uint32_t n)
+{
+    ag_buf_json_key(b, key, 0);
+    ag_buf_putc(b, '[');
+    for (uint32_t i = 0; i < n; i++) {
+        const char *s = names + (size_t)i * stride;
+        if (i)
+            ag_buf_putc(b, ',');
+        ag_buf_json_str(b, s, strnlen(s, stride));
+    }
+    ag_buf_putc(b, ']');
+}
+
+static void put_finding_info(struct ag_buf *b, const struct ag_finding *f)
+{
+    ag_buf_puts(b, ",\"finding_info\":{\"uid\":");
+    put_cstr(b, f->uid);
+    ag_buf_puts(b, ",\"title\":");
+    put_cstr(b, f->title);
+    if (f->summary) {
+        ag_buf_puts(b, ",\"desc\":");
+        put_cstr(b, f->summary);
+    }
+    ag_buf_puts(b, ",\"types\":[");
+    put_cstr(b, f->rule_name);
+    ag_buf_puts(b, "],\"analytic\":{\"type_id\":1,\"type\":\"Rule\",\"name\":");
+    put_cstr(b, f->rule_name);
+    ag_buf_puts(b, ",\"uid\":");
+    put_cstr(b, f->rule_name);
+    ag_buf_puts(b, "},\"attacks\":[{\"technique\":{\"uid\":");
+    put_cstr(b, f->technique_id);
+    ag_buf_puts(b, ",\"name\":");
+    put_cstr(b, f->technique_name);
+    ag_buf_puts(b, "},\"tactic\":{\"uid\":");
+    put_cstr(b, f->tactic_id);
+    ag_buf_puts(b, ",\"name\":");
+    put_cstr(b, f->tactic_name);
+    ag_buf_puts(b, "},\"version\":\"v15\"}]");
+    if (f->first_seen_ms) {
+        ag_buf_puts(b, ",\"first_seen_time\":");
+        ag_buf_put_i64(b, f->first_seen_ms);
+        ag_buf_puts(b, ",\"last_seen_time\":");
+        ag_buf_put_i64(b, f->last_seen_ms);
+    }
+    ag_buf_puts(b, ",\"created_time\":");
+    ag_buf_put_i64(b, f->created_ms);
+    ag_buf_puts(b, ",\"modified_time\":");
+    ag_buf_put_i64(b, f->time_ms);
+    ag_buf_putc(b, '}');
+}
+
+static void put_counts_obj(struct ag_buf *b, const struct ag_counts *c)
+{
+    ag_buf_putc(b, '{');
+    put_kv_u64(b, "failures", c->failures, 1);
+    put_kv_u64(b, "invalid_users", c->invalid_users, 0);
+    put_kv_u64(b, "successes", c->successes, 0);
+    put_kv_u64(b, "preauth", c->preauth, 0);
+    put_kv_u64(b, "privilege", c->privilege, 0);
+    put_kv_u64(b, "failures_short", c->failures_short, 0);
+    put_kv_u64(b, "failures_long", c->failures_long, 0);
+    put_kv_u64(b, "distinct_users", c->distinct_users, 0);
+    put_kv_u64(b, "distinct_sources", c->distinct_sources, 0);
+    ag_buf_putc(b, '}');
+}
+
+static void put_evidence(struct ag_buf *b, const struct ag_finding *f)
+{
+    char ip[AG_ADDR_STRLEN];
+    ag_buf_puts(b, ",\"evidences\":[{");
+    if (f->key_addr.af != AG_AF_NONE) {
+        size_t n = ag_addr_format(&f->key_addr, ip);
+        ag_buf_puts(b, "\"src_endpoint\":{\"ip\":");
+        ag_buf_json_str(b, ip, n);
+        ag_buf_puts(b, "},");
+    } else if (f->key_kind == AG_KEY_USER || f->key_kind == AG_KEY_LOCAL_USER) {
+        ag_buf_puts(b, "\"actor\":{\"user\":{\"name\":");
+        ag_buf_json_str(b, f->key, strnlen(f->key, sizeof f->key));
+        ag_buf_puts(b, "}},");
+    }
+    ag_buf_puts(b, "\"data\":");
+    put_counts_obj(b, &f->counts);
+    ag_buf_puts(b, "}]");
+}
+
+static void put_finding_observables(struct ag_buf *b, const struct ag_finding *f)
+{
+    char ip[AG_ADDR_STRLEN];
+    ag_buf_puts(b, ",\"observables\":[");
+    if (f->key_addr.af != AG_AF_NONE) {
+        size_t n = ag_addr_format(&f->key_addr, ip);
+        ag_buf_puts(b, "{\"name\":\"src_endpoint.ip\",\"type_id\":2,\"value\":");
+        ag_buf_json_str(b, ip, n);
+        ag_buf_putc(b, '}');
+    } else {
+        ag_buf_puts(b, "{\"name\":\"user.name\",\"type_id\":4,\"value\":");
+        ag_buf_json_str(b, f->key, strnlen(f->key, sizeof f->key));
+        ag_buf_putc(b, '}');
+    }
+    ag_buf_putc(b, ']');
+}
+
+static void put_resources(struct ag_buf *b, const struct ag_finding *f,
+                          const struct ag_ocsf_ctx *ctx)
+{
+    ag_buf_puts(b, ",\"resources\":[");
+    int first = 1;
+    if (ctx && ctx->instance_id && *ctx->instance_id) {
+        ag_buf_puts(b, "{\"uid\":");
+        put_cstr(b, ctx->instance_id);
+        ag_buf_puts(b, ",\"type\":\"AWS::EC2::Instance\"");
+        if (ctx->region && *ctx->region) {
+            ag_buf_puts(b, ",\"region\":");
+            put_cstr(b, ctx->region);
+        }
+        ag_buf_putc(b, '}');
+        first = 0;
+    }
+    for (uint32_t i = 0; i < f->n_hosts; i++) {
+        if (!first)
+            ag_buf_putc(b, ',');
+        ag_buf_puts(b, "{\"name\":");
+        ag_buf_json_str(b, f->hosts[i], strnlen(f->hosts[i], AG_FINDING_NAME_MAX));
+        ag_buf_puts(b, ",\"type\":\"Host\"}");
+        first = 0;
+    }
+    ag_buf_putc(b, ']');
+}
+
+static void put_samples(struct ag_buf *b, const struct ag_finding *f)
+{
+    ag_buf_json_key(b, "samples", 0);
+    ag_buf_putc(b, '[');
+    for (uint32_t i = 0; i < f->n_samples; i++) {
+        const struct ag_finding_sample *s = &f->samples[i];
+        if (i)
+            ag_buf_putc(b, ',');
+        ag_buf_puts(b, "{\"time\":");
+        ag_buf_put_i64(b, s->time_ms);
+        ag_buf_puts(b, ",\"kind\":\"");
+        ag_buf_puts(b, ag_kind_name((enum ag_kind)s->kind));
+        ag_buf_puts(b, "\",\"line\":");
+        ag_buf_json_str(b, s->text, s->len);
+        if (s->truncated)
+            ag_buf_puts(b, ",\"truncated\":true");
+        ag_buf_putc(b, '}');
+    }
+    ag_buf_putc(b, ']');
+}
+
+static void put_finding_unmapped(struct ag_buf *b, const struct ag_finding *f)
+{
+    ag_buf_puts(b, ",\"unmapped\":{\"authguard\":{\"rule\":");
+    put_cstr(b, f->rule_name);
+    ag_buf_puts(b, ",\"key_kind\":");
+    put_cstr(b, ag_key_kind_name((enum ag_key_kind)f->key_kind));
+    ag_buf_puts(b, ",\"key\":");
+    ag_buf_json_str(b, f->key, strnlen(f->key, sizeof f->key));
+    put_kv_u64(b, "threshold", f->threshold, 0);
+    put_kv_u64(b, "observed", f->observed, 0);
+    put_kv_u64(b, "window_s", f->window_s, 0);
+    put_kv_u64(b, "update_seq", f->update_seq, 0);
+    ag_buf_puts(b, ",\"counts\":");
+    put_counts_obj(b, &f->counts);
+    put_name_array(b, "users", &f->users[0][0], AG_FINDING_NAME_MAX, f->n_users);
+    put_name_array(b, "hosts", &f->hosts[0][0], AG_FINDING_NAME_MAX, f->n_hosts);
+    put_name_array(b, "sources", &f->sources[0][0], AG_ADDR_STRLEN, f->n_sources);
+    put_samples(b, f);
+    if (f->summary) {
+        /* A model's text is untrusted downstream: say where it came from. */
+        ag_buf_puts(b, ",\"summary_source\":");
+        put_cstr(b, f->summary_source[0] ? f->summary_source : "local");
+        ag_buf_puts(b, strncmp(f->summary_source, "bedrock", 7) == 0
+                           ? ",\"llm_generated\":true" : ",\"llm_generated\":false");
+    }
+    ag_buf_puts(b, "}}");
+}
+
+static int finding_confidence(const struct ag_finding *f)
+{
+    if (f->rule == AG_RULE_COMPROMISE || f->observed >= 2 * f->threshold)
+        return 3;
+    return 2;
+}
+
+void ag_ocsf_finding(struct ag_buf *b, const struct ag_finding *f,
+                     const struct ag_ocsf_ctx *ctx, const char *remediation)
+{
+    int update = f->activity == AG_ACTIVITY_UPDATE;
+    ag_buf_puts(b, "{\"class_uid\":2004,\"class_name\":\"Detection Finding\","
+                   "\"category_uid\":2,\"category_name\":\"Findings\",");
+    ag_buf_puts(b, update ? "\"activity_id\":2,\"activity_name\":\"Update\",\"type_uid\":200402"
+                          : "\"activity_id\":1,\"activity_name\":\"Create\",\"type_uid\":200401");
+    ag_buf_puts(b, ",\"time\":");
+    ag_buf_put_i64(b, f->time_ms);
+    put_kv_u64(b, "severity_id", f->severity, 0);
+    ag_buf_puts(b, ",\"severity\":");
+    put_cstr(b, ag_severity_name((enum ag_severity)f->severity));
+    ag_buf_puts(b, ",\"status_id\":1,\"status\":\"New\"");
+    put_kv_u64(b, "confidence_id", (uint64_t)finding_confidence(f), 0);
+    ag_buf_puts(b, ",\"message\":");
+    put_cstr(b, f->title);
+    put_finding_info(b, f);
+    put_evidence(b, f);
+    put_finding_observables(b, f);
+    put_resources(b, f, ctx);
+    if (remediation && *remediation) {
+        ag_buf_puts(b, ",\"remediation\":{\"desc\":");
+        put_cstr(b, remediation);
+        ag_buf_putc(b, '}');
+    }
+    put_cloud(b, ctx);
+    put_metadata(b, ctx);
+    put_finding_unmapped(b, f);
+    ag_buf_putc(b, '}');
+}

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "engine/finding.h"
 #include "filters/event.h"
 #include "sinks/escape.h"
 
@@ -36,6 +37,12 @@ struct ag_ocsf_counts {
 void ag_ocsf_event(struct ag_buf *b, const struct ag_event *ev,
                    const struct ag_ocsf_ctx *ctx,
                    const struct ag_ocsf_counts *counts);
+
+/* Appends one OCSF Detection Finding (activity Create or Update from
+ * f->activity). The summary (f->summary) goes to finding_info.desc, marked
+ * with its source; remediation (may be NULL) to remediation.desc. */
+void ag_ocsf_finding(struct ag_buf *b, const struct ag_finding *f,
+                     const struct ag_ocsf_ctx *ctx, const char *remediation);
 
 /* OCSF status/severity a kind maps to; exposed for tests and the table view. */
 int ag_ocsf_event_severity(enum ag_kind kind);
