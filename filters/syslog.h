@@ -23,6 +23,11 @@ struct ag_tzcache {
     int32_t offset[AG_TZCACHE_SLOTS]; /* seconds east of UTC for that hour */
     int fixed;                        /* nonzero: use fixed_offset, never mktime */
     int32_t fixed_offset;
+    /* The calendar year of the last arrival day seen, so that inferring a
+     * BSD timestamp's year costs a comparison, not a date conversion. */
+    int64_t year_first_day;           /* days since epoch of Jan 1 */
+    int64_t year_end_day;             /* days since epoch of next Jan 1 */
+    int32_t year;
 };
 
 void ag_tzcache_init(struct ag_tzcache *tz);
