@@ -380,13 +380,39 @@ int ag_conf_has_section(const struct ag_conf *c, const char *section)
     return 0;
 }
 
-int ag_conf_check_unused(const struct ag_conf *c, char *err, size_t errlen)
+static int section_known(const char *section, const char *const *known)
 {
+    for (size_t k = 0; known[k]; k++) {
+        size_t n = strlen(known[k]);
+        if (n && known[k][n - 1] == '.' ? !strncmp(section, known[k], n) && section[n]
+                                        : !strcmp(section, known[k]))
+            return 1;
+    }
+    return 0;
+}
+
+int ag_conf_check_unused(const struct ag_conf *c, const char *section_prefix, char *err,
+                         size_t errlen)
+{
+    const char *const one[] = {section_prefix, NULL};
     for (size_t i = 0; i < c->n; i++) {
         const struct entry *e = &c->e[i];
-        if (e->key && !e->used) {
+        if (e->key && !e->used && (!*section_prefix || section_known(e->section, one))) {
             errf(err, errlen, "%s:%d: [%s] %s: unknown key", c->path, e->line,
                  e->section, e->key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int ag_conf_check_sections(const struct ag_conf *c, const char *const *known, char *err,
+                           size_t errlen)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        if (!section_known(c->e[i].section, known)) {
+            errf(err, errlen, "%s:%d: [%s]: unknown section", c->path, c->e[i].line,
+                 c->e[i].section);
             return -1;
         }
     }

@@ -51,8 +51,14 @@ int ag_conf_each(const struct ag_conf *c, const char *section, const char *prefi
 /* Was [section] present at all (e.g. to enable a sink)? Marks nothing. */
 int ag_conf_has_section(const struct ag_conf *c, const char *section);
 
-/* Reports the first key or section no module read. Returns 0 or -1. */
-int ag_conf_check_unused(const struct ag_conf *c, char *err, size_t errlen);
+/* Reports the first key no module read in section (a name ending in '.'
+ * covers every section with that prefix; "" covers all). 0 or -1. */
+int ag_conf_check_unused(const struct ag_conf *c, const char *section_prefix, char *err,
+                         size_t errlen);
+/* Reports the first section whose name matches none of known (NULL-ended;
+ * an entry ending in '.' matches any section with that prefix). */
+int ag_conf_check_sections(const struct ag_conf *c, const char *const *known, char *err,
+                           size_t errlen);
 
 /* Parsers behind the getters, for values that come from elsewhere. */
 int ag_parse_duration_ms(const char *s, int64_t *out);

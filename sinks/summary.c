@@ -306,9 +306,13 @@ static const char *account_of(const struct ag_finding *f, char *out, size_t n)
 {
     const char *u = f->key_kind == AG_KEY_USER || f->key_kind == AG_KEY_LOCAL_USER
                         ? f->key : f->n_users ? f->users[f->n_users - 1] : "";
-    if (!ag_summary_user_is_safe(u))
+    size_t len = strlen(u);
+    if (!ag_summary_user_is_safe(u) || len + 3 > n)
         return "<user>";
-    snprintf(out, n, "'%s'", u);
+    out[0] = '\'';
+    memcpy(out + 1, u, len);
+    out[len + 1] = '\'';
+    out[len + 2] = '\0';
     return out;
 }
 

@@ -75,8 +75,15 @@ START_TEST(each_with_prefix_and_unused_check)
     ag_conf_each(c, "sink.kafka", "kafka.", collect, &n);
     ck_assert_int_eq(n, 2);
     /* nothing else read yet: the first unread key is reported with its line */
-    ck_assert_int_eq(ag_conf_check_unused(c, err, sizeof err), -1);
+    ck_assert_int_eq(ag_conf_check_unused(c, "sink.", err, sizeof err), -1);
+    ck_assert_str_eq(err, "t.conf:12: [sink.kafka] events: unknown key");
+    ck_assert_int_eq(ag_conf_check_unused(c, "", err, sizeof err), -1);
     ck_assert_str_eq(err, "t.conf:3: [engine] slots: unknown key");
+    static const char *const known[] = {"engine", "rule.", NULL};
+    ck_assert_int_eq(ag_conf_check_sections(c, known, err, sizeof err), -1);
+    ck_assert_str_eq(err, "t.conf:12: [sink.kafka]: unknown section");
+    static const char *const all[] = {"engine", "rule.", "sink.", NULL};
+    ck_assert_int_eq(ag_conf_check_sections(c, all, err, sizeof err), 0);
     ag_conf_free(c);
 }
 END_TEST

