@@ -1,0 +1,34 @@
+/* config.h - authguard.conf mapped onto the settings of the parts every
+ * host builds: the parser's time zone, the engine and its rules, the
+ * built-in summarizer. Sinks read their own [sink.*] sections later from
+ * the same struct ag_conf. */
+#ifndef AG_CONFIG_H
+#define AG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "engine/engine.h"
+#include "sinks/summary.h"
+
+struct ag_config {
+    struct ag_conf *conf;              /* the file, for the sections read later */
+    struct ag_engine_config engine;
+    struct ag_summary_config summary;
+    struct ag_cidr *allowlist;         /* owned; engine and summary point here */
+    size_t n_allowlist;
+    char *trusted_ssh_cidr;            /* owned */
+    int have_tz;                       /* [input] timezone set to a fixed offset */
+    int32_t tz_offset_s;
+};
+
+/* Loads path (NULL: built-in defaults) and checks every section and key
+ * this build knows. 0, or -1 with "FILE:LINE: [section] key: ..." in err. */
+int ag_config_load(struct ag_config *cfg, const char *path, char *err, size_t errlen);
+void ag_config_free(struct ag_config *cfg);
+
+/* Sections a configuration may hold; used to report unknown ones. */
+extern const char *const ag_config_sections[];
+
+#endif
