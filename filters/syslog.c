@@ -513,6 +513,8 @@ int ag_syslog_parse(struct ag_tzcache *tz, const char *line, size_t len,
         i += line[i + 1] == ' ' ? 2 : 3;
         return parse_rfc5424(tz, line, len, i, h);
     }
+    if (i >= len)
+        return -1; /* a bare "<PRI>" */
     int64_t t;
     if (is_digit(line[i])) {
         if (parse_iso_time(tz, line, len, &i, &t) < 0)
