@@ -146,8 +146,10 @@ static void put_metadata(struct ag_buf *b, const struct ag_ocsf_ctx *ctx)
     ag_buf_puts(b, "}}");
 }
 
+static void put_counts_obj(struct ag_buf *b, const struct ag_counts *c);
+
 static void put_unmapped(struct ag_buf *b, const struct ag_event *ev,
-                         const struct ag_ocsf_counts *counts)
+                         const struct ag_counts *counts)
 {
     ag_buf_puts(b, ",\"unmapped\":{\"authguard\":{\"kind\":\"");
     ag_buf_puts(b, ag_kind_name((enum ag_kind)ev->kind));
@@ -174,23 +176,17 @@ static void put_unmapped(struct ag_buf *b, const struct ag_event *ev,
         ag_buf_puts(b, ",\"user_truncated\":true");
     if (!(ev->flags & AG_EVF_TIME_FROM_LOG))
         ag_buf_puts(b, ",\"time_from_arrival\":true");
-    if (counts) {
-        ag_buf_puts(b, ",\"source_counts\":{\"failures\":");
-        ag_buf_put_u64(b, counts->failures);
-        ag_buf_puts(b, ",\"failures_long\":");
-        ag_buf_put_u64(b, counts->failures_long);
-        ag_buf_puts(b, ",\"distinct_users\":");
-        ag_buf_put_u64(b, counts->distinct_users);
-        ag_buf_puts(b, ",\"successes\":");
-        ag_buf_put_u64(b, counts->successes);
-        ag_buf_putc(b, '}');
+    if (counts && counts->key_kind != AG_KEY_NONE) {
+        ag_buf_puts(b, ",\"counts_of\":\"");
+        ag_buf_puts(b, ag_key_kind_name((enum ag_key_kind)counts->key_kind));
+        ag_buf_puts(b, "\",\"counts\":");
+        put_counts_obj(b, counts);
     }
     ag_buf_puts(b, "}}");
 }
 
 void ag_ocsf_event(struct ag_buf *b, const struct ag_event *ev,
-                   const struct ag_ocsf_ctx *ctx,
-                   const struct ag_ocsf_counts *counts)
+                   const struct ag_ocsf_ctx *ctx, const struct ag_counts *counts)
 {
     enum ag_kind kind = (enum ag_kind)ev->kind;
     char ip[AG_ADDR_STRLEN];

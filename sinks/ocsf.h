@@ -25,18 +25,10 @@ struct ag_ocsf_ctx {
     const char *account_id;
 };
 
-/* The source's counts at the moment of the event, for enrichment. */
-struct ag_ocsf_counts {
-    uint32_t failures;    /* in the short window */
-    uint32_t failures_long;
-    uint32_t distinct_users;
-    uint32_t successes;
-};
-
-/* Appends one OCSF Authentication object (no newline). counts may be NULL. */
+/* Appends one OCSF Authentication object (no newline). counts (the
+ * engine's counts of the event's source at that moment) may be NULL. */
 void ag_ocsf_event(struct ag_buf *b, const struct ag_event *ev,
-                   const struct ag_ocsf_ctx *ctx,
-                   const struct ag_ocsf_counts *counts);
+                   const struct ag_ocsf_ctx *ctx, const struct ag_counts *counts);
 
 /* Appends one OCSF Detection Finding (activity Create or Update from
  * f->activity). The summary (f->summary) goes to finding_info.desc, marked

@@ -145,7 +145,7 @@ START_TEST(ocsf_event_fields)
     ag_buf_init(&b, mem, sizeof mem);
     struct ag_ocsf_ctx ctx = {.product_version = "0.1.0", .instance_id = "i-0abc",
                               .region = "us-east-1"};
-    struct ag_ocsf_counts counts = {.failures = 7, .failures_long = 9, .distinct_users = 3};
+    struct ag_counts counts = {.key_kind = AG_KEY_SRC, .failures_short = 7, .failures_long = 9, .distinct_users = 3};
     ag_ocsf_event(&b, &ev, &ctx, &counts);
     ck_assert_int_eq(b.overflow, 0);
     json_object *o = json_tokener_parse(ag_buf_cstr(&b));
@@ -172,7 +172,8 @@ START_TEST(ocsf_event_fields)
     ck_assert_str_eq(json_object_get_string(GET(o, "raw_data")), hostile_line);
     json_object *ag = GET(GET(o, "unmapped"), "authguard");
     ck_assert_str_eq(json_object_get_string(GET(ag, "kind")), "invalid_user");
-    ck_assert_int_eq(json_object_get_int(GET(GET(ag, "source_counts"), "failures")), 7);
+    ck_assert_str_eq(json_object_get_string(GET(ag, "counts_of")), "src");
+    ck_assert_int_eq(json_object_get_int(GET(GET(ag, "counts"), "failures_short")), 7);
     json_object *obs = GET(o, "observables");
     ck_assert_int_eq((int)json_object_array_length(obs), 2);
     ck_assert_int_eq(json_object_get_int(GET(json_object_array_get_idx(obs, 0), "type_id")), 2);

@@ -1,0 +1,133 @@
+/* pipeline.c - engine output -> sinks. Events go straight to every sink
+ * from the feeding thread; findings get the built-in summary first, then go
+ * to every sink, from the engine's finding worker. */
+#include "plugin/pipeline.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin/authguard.h"
+#include "sinks/summary.h"
+
+struct ag_pipeline {
+    const struct ag_config *cfg;
+    struct ag_engine *eng;
+    struct ag_sink *sinks, **tail;
+    struct ag_ocsf_ctx ctx;
+    _Atomic uint64_t by_rule[AG_RULE_COUNT];
+    _Atomic uint64_t updates;
+};
+
+static void route_event(struct ag_pipeline *p, const struct ag_output *o)
+{
+    for (struct ag_sink *s = p->sinks; s; s = s->next)
+        if (s->ops->event)
+            s->ops->event(s, o->event, o->counts);
+}
+
+static void route_finding(struct ag_pipeline *p, struct ag_finding *f)
+{
+    char *remediation = NULL;
+    char *summary = ag_summary_build(f, &p->cfg->summary, &remediation);
+    if (summary) {
+        free(f->summary);
+        f->summary = summary;
+        snprintf(f->summary_source, sizeof f->summary_source, "local");
+    }
+    if (f->activity == AG_ACTIVITY_CREATE && f->rule < AG_RULE_COUNT)
+        atomic_fetch_add_explicit(&p->by_rule[f->rule], 1, memory_order_relaxed);
+    else
+        atomic_fetch_add_explicit(&p->updates, 1, memory_order_relaxed);
+    for (struct ag_sink *s = p->sinks; s; s = s->next)
+        if (s->ops->finding)
+            s->ops->finding(s, f, remediation);
+    free(remediation);
+}
+
+static void on_output(void *ud, const struct ag_output *o)
+{
+    struct ag_pipeline *p = ud;
+    if (o->kind == AG_OUT_EVENT)
+        route_event(p, o);
+    else if (o->kind == AG_OUT_FINDING)
+        route_finding(p, o->finding);
+}
+
+struct ag_pipeline *ag_pipeline_new(const struct ag_config *cfg, int synchronous,
+                                    char *err, size_t errlen)
+{
+    struct ag_pipeline *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    struct ag_engine_config ec = cfg->engine;
+    ec.synchronous = synchronous;
+    ec.ticker_thread = !synchronous;
+    p->cfg = cfg;
+    p->tail = &p->sinks;
+    p->ctx.product_version = AG_VERSION;
+    p->eng = ag_engine_new(&ec, on_output, p, err, errlen);
+    if (!p->eng) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void ag_pipeline_add_sink(struct ag_pipeline *p, struct ag_sink *s)
+{
+    s->next = NULL;
+    *p->tail = s;
+    p->tail = &s->next;
+}
+
+struct ag_ocsf_ctx *ag_pipeline_ocsf_ctx(struct ag_pipeline *p)
+{
+    return &p->ctx;
+}
+
+int ag_pipeline_feed(struct ag_pipeline *p, const struct ag_event *ev)
+{
+    return ag_engine_feed(p->eng, ev);
+}
+
+long ag_pipeline_flush(struct ag_pipeline *p, int timeout_ms)
+{
+    long pending = 0;
+    ag_engine_flush(p->eng);
+    for (struct ag_sink *s = p->sinks; s; s = s->next) {
+        if (s->ops->flush) {
+            long n = s->ops->flush(s, timeout_ms);
+            pending += n > 0 ? n : 0;
+        }
+    }
+    return pending;
+}
+
+void ag_pipeline_stats(const struct ag_pipeline *p, struct ag_pipeline_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    ag_engine_stats(p->eng, &st->engine);
+    for (int r = 0; r < AG_RULE_COUNT; r++)
+        st->findings_by_rule[r] = atomic_load_explicit(&p->by_rule[r], memory_order_relaxed);
+    st->updates = atomic_load_explicit(&p->updates, memory_order_relaxed);
+}
+
+void ag_pipeline_free(struct ag_pipeline *p)
+{
+    if (!p)
+        return;
+    ag_engine_flush(p->eng);
+    ag_engine_free(p->eng); /* no output after this: sinks can go */
+    struct ag_sink *s = p->sinks;
+    while (s) {
+        struct ag_sink *next = s->next;
+        if (s->ops->destroy)
+            s->ops->destroy(s);
+        s = next;
+    }
+    free(p);
+}

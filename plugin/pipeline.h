@@ -1,0 +1,47 @@
+/* pipeline.h - a running authguard: the engine built from the
+ * configuration, the sinks it names, and the routing between them. Every
+ * host (scan, run, rsyslog, fluent-bit, aggregate) creates one. */
+#ifndef AG_PIPELINE_H
+#define AG_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "plugin/config.h"
+#include "sinks/ocsf.h"
+#include "sinks/sink.h"
+
+struct ag_pipeline;
+
+struct ag_pipeline_stats {
+    struct ag_engine_stats engine;
+    uint64_t findings_by_rule[AG_RULE_COUNT];  /* Creates */
+    uint64_t updates;
+};
+
+/* cfg must outlive the pipeline. synchronous: findings are emitted inside
+ * the feed call, in order (replay); otherwise a worker thread emits them. */
+struct ag_pipeline *ag_pipeline_new(const struct ag_config *cfg, int synchronous,
+                                    char *err, size_t errlen);
+
+/* Takes ownership of s; sinks receive output in the order they were added.
+ * Add every sink before the first feed. */
+void ag_pipeline_add_sink(struct ag_pipeline *p, struct ag_sink *s);
+
+/* What OCSF output says about this host; the pipeline owns it. */
+struct ag_ocsf_ctx *ag_pipeline_ocsf_ctx(struct ag_pipeline *p);
+
+/* Thread-safe: counts the event and fans it and any finding out. */
+int ag_pipeline_feed(struct ag_pipeline *p, const struct ag_event *ev);
+
+/* Waits for pending findings, then flushes every sink for at most
+ * timeout_ms. Returns the number of items the sinks could not deliver. */
+long ag_pipeline_flush(struct ag_pipeline *p, int timeout_ms);
+
+void ag_pipeline_stats(const struct ag_pipeline *p, struct ag_pipeline_stats *st);
+
+/* Flushes, then frees the engine and every sink. */
+void ag_pipeline_free(struct ag_pipeline *p);
+
+#endif
