@@ -78,10 +78,11 @@ execs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log" | 
 [ -n "$execs" ] || execs=0
 
 if [ "$rc" -ne 0 ]; then
-    # Show the sanitizer report and where the input that caused it is.
-    grep -n -m 1 -E 'ERROR: |runtime error|invariant violated|deadly signal' "$log" \
+    # Show the sanitizer report (first lines and stack, not the shadow
+    # memory dump), the input, and where it was saved.
+    grep -m 1 -A 14 -E 'ERROR: |runtime error|invariant violated|deadly signal' "$log" \
         | sed 's/^/# /' || true
-    tail -n 40 "$log" | sed 's/^/# /'
+    grep -E -A 3 '^MS: |^artifact_prefix' "$log" | cut -c1-300 | sed 's/^/# /' || true
     crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
     [ -n "$crash" ] && echo "# reproduce: $out/fuzz_parse $crash"
     not_ok "crashed after $ran s, $execs execs (exit $rc, log: $log)"
