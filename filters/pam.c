@@ -37,8 +37,8 @@ int ag_pam_fields(struct ag_event *ev, const char *p, const char *e)
     if (!ag_skip(&p, e, AG_LIT(" rhost=")))
         return -1;
     v = field_value_end(p, e);
-    if (v > p && !ag_set_src(ev, p, v))
-        return -1; /* an rhost we cannot read: no source rather than a wrong one */
+    if (v > p)
+        ag_set_src(ev, p, v); /* unreadable: no source rather than a wrong one */
     p = v;
     /* "  user=" (two spaces) in pam_unix, one space in some modules. */
     while (p < e && *p == ' ')
@@ -61,8 +61,10 @@ static void classify_service(struct ag_event *ev, const char *s, size_t n)
 {
     if (name_is(s, n, AG_LIT("sshd")))
         ev->kind = AG_EV_PAM_FAILURE;
-    else if (name_is(s, n, AG_LIT("su")) || name_is(s, n, AG_LIT("su-l")))
+    else if (name_is(s, n, AG_LIT("su")) || name_is(s, n, AG_LIT("su-l"))) {
         ev->kind = AG_EV_SU_FAILURE;
+        ev->target = ev->user; /* su asks for the target's password */
+    }
     else if (name_is(s, n, AG_LIT("sudo")) || name_is(s, n, AG_LIT("sudo-i")))
         ev->kind = AG_EV_SUDO_FAILURE;
     else if (name_is(s, n, AG_LIT("login")))

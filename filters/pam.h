@@ -11,8 +11,9 @@
 int ag_pam_recognize(struct ag_event *ev);
 
 /* Reads "logname=... uid=... euid=... tty=... ruser=R rhost=H  user=U" in
- * [p, e) into ev->ruser, the source and ev->user. Returns 0, or -1 when
- * the text is not such a list. */
+ * [p, e) into ev->ruser, the source and ev->user. An rhost that is neither
+ * an address nor a host name leaves the source absent. Returns 0, or -1
+ * when the text is not such a list. */
 int ag_pam_fields(struct ag_event *ev, const char *p, const char *e);
 
 #endif
