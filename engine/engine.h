@@ -22,12 +22,12 @@ struct ag_engine;
 struct ag_rule_config {
     int enabled;            /* 0 disables the rule */
     uint32_t threshold;     /* trips when the windowed value reaches this; 1..4095 */
-    uint32_t window_s;      /* 5 s .. 12 h (AG_ENGINE_WINDOW_MAX_S) */
+    uint32_t window_s;      /* 10 s .. 12 h (AG_ENGINE_WINDOW_MIN_S/MAX_S) */
     uint32_t cooldown_s;    /* between a Create and its Updates; 0 .. 7 days */
     uint8_t severity;       /* enum ag_severity, 1..6 */
 };
 
-#define AG_ENGINE_WINDOW_MIN_S 5
+#define AG_ENGINE_WINDOW_MIN_S 10
 #define AG_ENGINE_WINDOW_MAX_S (12u * 3600u)
 #define AG_ENGINE_COOLDOWN_MAX_S (7u * 86400u)
 #define AG_ENGINE_THRESHOLD_MAX 4095

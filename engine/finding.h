@@ -148,6 +148,33 @@ const char *ag_severity_name(enum ag_severity sev);   /* OCSF severity captions 
 /* Rule by name as written in the config; -1 if unknown. */
 int ag_rule_from_name(const char *name, size_t len);
 
+/* ---- engine side ------------------------------------------------------
+ * What a feeder captures when a rule trips (everything the finding needs
+ * that cannot be read later), and how the finding worker turns it into a
+ * finding. Not for sinks. */
+struct ag_recent;
+
+struct ag_finding_req {
+    uint8_t rule, key_kind, activity, severity;
+    uint32_t update_seq, threshold, observed, window_s;
+    int64_t time_ms, created_ms;
+    uint64_t key_w[2];                   /* the table key's 16 bytes */
+    struct ag_addr key_addr;
+    char key_text[AG_FINDING_KEY_MAX];
+    struct ag_counts counts;
+    uint64_t evidence_id;                /* recent-ring id of the tripping line, or 0 */
+    struct ag_finding_sample evidence;   /* the tripping line */
+};
+
+/* Fills f from req and the recent events of req's key (NULL: none). */
+void ag_finding_assemble(struct ag_finding *f, const struct ag_finding_req *req,
+                         struct ag_recent *recent);
+
+/* Copies len bytes of text into out (size cap, NUL-terminated), replacing
+ * control bytes by '?' and cutting on a UTF-8 boundary; returns the length
+ * written. *truncated (may be NULL) tells if anything was cut. */
+size_t ag_finding_copy_text(char *out, size_t cap, const char *s, size_t len, int *truncated);
+
 /* A deep copy (summary included) on the heap, for code that keeps a finding
  * past the output callback; NULL when out of memory. */
 struct ag_finding *ag_finding_dup(const struct ag_finding *f);

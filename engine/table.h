@@ -1,0 +1,144 @@
+/* table.h - the lock-free counter table: fixed slots keyed by kind + 16 bytes.
+ *
+ * Feeding threads find or insert a key and get its slot pinned; they update
+ * the slot's counters with atomics and release it. A pinned slot is never
+ * evicted, so an update can never land in another key's counters. */
+#ifndef AG_TABLE_H
+#define AG_TABLE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/finding.h"
+#include "filters/addr.h"
+
+/* Lifetime counters of a key (since it entered the table). */
+enum ag_counter {
+    AG_CNT_FAILURES = 0,
+    AG_CNT_INVALID,
+    AG_CNT_SUCCESSES,
+    AG_CNT_PREAUTH,
+    AG_CNT_PRIVILEGE,
+    AG_CNT_COUNT
+};
+
+/* One key: its kind and 16 bytes (an address, or a keyed hash of a text). */
+struct ag_key {
+    uint8_t kind;          /* enum ag_key_kind */
+    uint64_t w[2];
+};
+
+/* 128 bytes, two cache lines: the state word, key, times, lifetime totals
+ * and host bitmap in the first; one windowed ring per rule in the second
+ * (see window.h; which rings a key uses depends on its kind). */
+struct ag_slot {
+    _Alignas(64) _Atomic uint64_t state;
+    _Atomic uint64_t key[2];
+    _Atomic int64_t first_ms;
+    _Atomic int64_t last_ms;
+    _Atomic uint32_t total[AG_CNT_COUNT];
+    _Atomic uint32_t hosts;  /* one bit per reporting host (hashed) */
+    _Alignas(64) _Atomic uint64_t ring[AG_RULE_COUNT];
+};
+
+/* Metrics, striped so that threads never share a counter's cache line. */
+enum ag_stat {
+    AG_ST_EVENTS = 0,
+    AG_ST_COUNTED,
+    AG_ST_LATE,
+    AG_ST_DROPPED,
+    AG_ST_EVICTIONS,
+    AG_ST_EXPIRED,
+    AG_ST_INSERTS,
+    AG_ST_FINDINGS,
+    AG_ST_FINDINGS_DROPPED,
+    AG_ST_SUPPRESSED,
+    AG_ST_PAIR_EVICTIONS,
+    AG_ST_COUNT
+};
+
+#define AG_STRIPES 64
+
+struct ag_stripe {
+    _Alignas(64) _Atomic uint64_t v[AG_ST_COUNT];
+};
+
+struct ag_stats {
+    struct ag_stripe s[AG_STRIPES];
+};
+
+static inline void ag_stat_add(struct ag_stats *st, unsigned stripe, enum ag_stat which,
+                               uint64_t n)
+{
+    atomic_fetch_add_explicit(&st->s[stripe % AG_STRIPES].v[which], n, memory_order_relaxed);
+}
+
+uint64_t ag_stat_sum(const struct ag_stats *st, enum ag_stat which);
+
+/* A stripe number for the calling thread, from its pthread id: no system
+ * call, no thread-local state; two threads rarely share one. */
+unsigned ag_thread_stripe(void);
+
+/* SipHash (c rounds, d finalization rounds); 64- and 128-bit outputs. */
+uint64_t ag_siphash64(const uint64_t key[2], const void *data, size_t len);
+void ag_siphash128(const uint64_t key[2], const void *data, size_t len, uint64_t out[2]);
+
+struct ag_table;
+
+/* Called with exclusive access to a slot just before its key is dropped
+ * (evicted for room or expired by age); for tests and accounting. */
+typedef void (*ag_table_evict_fn)(void *arg, const struct ag_slot *slot);
+
+struct ag_table_config {
+    uint32_t slots;            /* power of two */
+    uint32_t probe;            /* slots looked at per key, 1..64 */
+    int64_t evict_idle_ms;     /* a key idle for less is never evicted for room */
+    uint64_t hash_key[2];
+    struct ag_stats *stats;    /* where metrics go; must outlive the table */
+    ag_table_evict_fn on_evict;
+    void *evict_arg;
+};
+
+int ag_table_new(struct ag_table **out, const struct ag_table_config *cfg);
+void ag_table_free(struct ag_table *t);
+size_t ag_table_memory(const struct ag_table *t);
+uint32_t ag_table_slots(const struct ag_table *t);
+const uint64_t *ag_table_hash_key(const struct ag_table *t);
+
+/* Keys. Addresses are stored as IPv6 (IPv4 as ::ffff:a.b.c.d) so the two
+ * families never collide; texts are hashed with the table's key. */
+void ag_key_from_addr(struct ag_key *k, enum ag_key_kind kind, const struct ag_addr *a);
+void ag_key_from_text(const struct ag_table *t, struct ag_key *k, enum ag_key_kind kind,
+                      const char *s, size_t len);
+/* The address a SRC/SRC64 key was made from. */
+void ag_key_to_addr(const struct ag_key *k, struct ag_addr *a);
+
+/* Finds key, inserting it (evicting the stalest idle key of its probe
+ * window if needed) and returns its slot pinned; NULL when there is no room
+ * (counted as dropped). now_ms is the event time: it updates last seen.
+ * *inserted tells whether the key is new. */
+struct ag_slot *ag_table_acquire(struct ag_table *t, const struct ag_key *k, int64_t now_ms,
+                                 unsigned stripe, int *inserted);
+/* Finds key without inserting; pinned slot or NULL. */
+struct ag_slot *ag_table_find(struct ag_table *t, const struct ag_key *k);
+/* Unpins a slot from acquire or find. */
+void ag_table_release(struct ag_slot *s);
+
+/* Reads a slot's key (valid while pinned). */
+void ag_slot_key(const struct ag_slot *s, struct ag_key *k);
+
+/* Called for every live, unpinned slot a sweep visits, with exclusive
+ * access; may reset rings that went stale. */
+typedef void (*ag_table_scrub_fn)(void *arg, struct ag_slot *slot, int64_t now_ms);
+
+/* Visits n slots from the table's sweep cursor: expires keys idle for more
+ * than ttl_ms of event time, lets scrub tidy the rest, and turns tombstones
+ * back into empty slots where no probe chain needs them. Single caller. */
+void ag_table_sweep(struct ag_table *t, int64_t now_ms, int64_t ttl_ms, uint32_t n,
+                    ag_table_scrub_fn scrub, void *arg);
+
+/* Live keys right now (inserts minus expiries). */
+uint64_t ag_table_used(const struct ag_table *t);
+
+#endif
