@@ -117,14 +117,16 @@ static int same_text(const char *a0, const char *a1, const char *b0, const char 
  *   client user and host), a fake clause may also sit in that text. A
  *   valid user is an account name, which holds no spaces, so then the
  *   left-most clause is the real one. For an invalid user both ends are
- *   client-written: if they disagree the source is unknown (a->a0 NULL),
- *   which loses one source rather than blame a wrong one.
+ *   client-written and nothing in the text tells a fake from the real
+ *   clause: unless every candidate names the same address, the source is
+ *   unknown (out->a0 NULL), losing one source rather than blaming a wrong
+ *   one. (The "Invalid user" line of the same connection still has it.)
  *
  * Returns 0 with *out set, or -1 when no clause is there at all. */
 static int find_auth_clause(const char *p, const char *e, int valid_user, struct clause *out)
 {
-    struct clause c, left = {0}, right = {0};
-    int nfound = 0;
+    struct clause c, left = {0};
+    int nfound = 0, agree = 1;
     const char *hi = e;
     const char *q;
     while ((q = ag_rfind(p, hi, AG_LIT(" from "))) != NULL) {
@@ -135,14 +137,14 @@ static int find_auth_clause(const char *p, const char *e, int valid_user, struct
             *out = c;
             return 0;
         }
-        if (nfound++ == 0)
-            right = c;
+        if (nfound++ > 0 && !same_text(c.a0, c.a1, left.a0, left.a1))
+            agree = 0;
         left = c;
     }
     if (nfound == 0)
         return -1;
     *out = left;
-    if (!valid_user && !same_text(left.a0, left.a1, right.a0, right.a1))
+    if (!valid_user && !agree)
         out->a0 = out->a1 = NULL;
     return 0;
 }
@@ -322,16 +324,15 @@ static int shape_connection(struct ag_event *ev, const char *p, const char *e)
     return 1;
 }
 
-/* "Disconnected from ..." is a pre-auth drop when it names an
- * authenticating or invalid user or carries [preauth]; "Disconnected from
- * user X ADDR port N" is an ordinary logout. */
+/* "Disconnected from [authenticating|invalid user X ]ADDR port N [preauth]"
+ * is a pre-auth drop; sshd always tags it, and requiring the tag keeps a
+ * line cut inside the port from passing. "Disconnected from user X ADDR
+ * port N" is an ordinary logout. */
 static int shape_disconnected(struct ag_event *ev, const char *p, const char *e)
 {
-    if (ag_starts(p, e, AG_LIT("user ")))
+    if (!(ev->flags & AG_EVF_PREAUTH) || ag_starts(p, e, AG_LIT("user ")))
         return 0;
     if (user_addr_port(ev, p, e) < 0)
-        return 0;
-    if (ev->user.len == 0 && !(ev->flags & AG_EVF_PREAUTH) && !(ev->flags & AG_EVF_INVALID_USER))
         return 0;
     ev->kind = AG_EV_PREAUTH_DISCONNECT;
     return 1;
