@@ -1,0 +1,221 @@
+/* recent.c - striped rings of recent events, written by feeders without a
+ * lock and read by the finding assembler as seqlocks.
+ *
+ * Every field is an atomic word (copied with relaxed loads and stores), so
+ * a reader racing a writer sees torn data at worst, which the sequence
+ * check then discards; no data race in the C11 sense. */
+#include "engine/recent.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LINE_WORDS (AG_RECENT_LINE / 8)
+#define NAME_WORDS (AG_RECENT_NAME / 8)
+
+struct entry {
+    _Atomic uint64_t seq;   /* 0 never written; odd: being written; even: done */
+    _Atomic uint64_t time_ms;
+    _Atomic uint64_t meta;
+    _Atomic uint64_t src[2];
+    _Atomic uint64_t user_key[2];
+    _Atomic uint64_t local_key[2];
+    _Atomic uint64_t user[NAME_WORDS];
+    _Atomic uint64_t host[NAME_WORDS];
+    _Atomic uint64_t line[LINE_WORDS];
+};
+
+struct stripe {
+    _Alignas(64) _Atomic uint64_t cursor;
+    struct entry *e;
+};
+
+struct ag_recent {
+    struct stripe *stripes;
+    unsigned n_stripes;
+    uint32_t per_stripe;
+};
+
+/* meta: kind 0-7, line_len 8-23, user_len 24-31, host_len 32-39, af 40-47,
+ * flags 48-55 */
+#define M_LINE_TRUNC 0x01u
+#define M_USER_TRUNC 0x02u
+#define M_HAS_USER 0x04u
+#define M_HAS_LOCAL 0x08u
+
+int ag_recent_new(struct ag_recent **out, unsigned stripes, uint32_t per_stripe)
+{
+    *out = NULL;
+    if (stripes == 0 || (stripes & (stripes - 1)) != 0 || per_stripe == 0)
+        return -EINVAL;
+    struct ag_recent *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return -ENOMEM;
+    r->stripes = aligned_alloc(64, sizeof(struct stripe) * stripes);
+    if (r->stripes == NULL) {
+        free(r);
+        return -ENOMEM;
+    }
+    memset(r->stripes, 0, sizeof(struct stripe) * stripes);
+    r->n_stripes = stripes;
+    r->per_stripe = per_stripe;
+    for (unsigned i = 0; i < stripes; i++) {
+        r->stripes[i].e = calloc(per_stripe, sizeof(struct entry));
+        if (r->stripes[i].e == NULL) {
+            ag_recent_free(r);
+            return -ENOMEM;
+        }
+    }
+    *out = r;
+    return 0;
+}
+
+void ag_recent_free(struct ag_recent *r)
+{
+    if (r == NULL)
+        return;
+    for (unsigned i = 0; i < r->n_stripes; i++)
+        free(r->stripes[i].e);
+    free(r->stripes);
+    free(r);
+}
+
+size_t ag_recent_memory(const struct ag_recent *r)
+{
+    return sizeof(*r) + sizeof(struct stripe) * r->n_stripes +
+           (size_t)r->n_stripes * r->per_stripe * sizeof(struct entry);
+}
+
+static void put_text(_Atomic uint64_t *words, size_t nwords, const char *s, size_t len)
+{
+    for (size_t i = 0; i < nwords; i++) {
+        uint64_t w = 0;
+        size_t off = i * 8;
+        if (off < len)
+            memcpy(&w, s + off, len - off < 8 ? len - off : 8);
+        atomic_store_explicit(&words[i], w, memory_order_relaxed);
+        if (off + 8 >= len)
+            break; /* readers never look past len */
+    }
+}
+
+static void get_text(_Atomic uint64_t *words, size_t len, char *out)
+{
+    for (size_t off = 0; off < len; off += 8) {
+        uint64_t w = atomic_load_explicit(&words[off / 8], memory_order_relaxed);
+        memcpy(out + off, &w, len - off < 8 ? len - off : 8);
+    }
+    out[len] = '\0';
+}
+
+static size_t span_len_capped(struct ag_span s, size_t cap, int *trunc)
+{
+    *trunc = s.len > cap;
+    return s.len > cap ? cap : s.len;
+}
+
+static uint64_t make_meta(const struct ag_event *ev, const struct ag_recent_keys *keys,
+                          size_t line_len, size_t user_len, size_t host_len, unsigned flags)
+{
+    if (keys->has_user)
+        flags |= M_HAS_USER;
+    if (keys->has_local_user)
+        flags |= M_HAS_LOCAL;
+    return (uint64_t)ev->kind | ((uint64_t)line_len << 8) | ((uint64_t)user_len << 24) |
+           ((uint64_t)host_len << 32) | ((uint64_t)keys->src.af << 40) |
+           ((uint64_t)flags << 48);
+}
+
+uint64_t ag_recent_put(struct ag_recent *r, unsigned stripe, const struct ag_event *ev,
+                       const struct ag_recent_keys *keys)
+{
+    unsigned si = stripe & (r->n_stripes - 1);
+    struct stripe *st = &r->stripes[si];
+    uint64_t n = atomic_fetch_add_explicit(&st->cursor, 1, memory_order_relaxed);
+    struct entry *e = &st->e[n % r->per_stripe];
+    uint64_t old = atomic_load_explicit(&e->seq, memory_order_relaxed);
+    /* Another writer a whole lap behind still holds it: give up this one. */
+    if ((old & 1) != 0 ||
+        !atomic_compare_exchange_strong_explicit(&e->seq, &old, 2 * n + 1, memory_order_acquire,
+                                                 memory_order_relaxed))
+        return 0;
+
+    int lt = 0, ut = 0, ht = 0;
+    size_t line_len = ev->line_len > AG_RECENT_LINE ? AG_RECENT_LINE : ev->line_len;
+    lt = ev->line_len > AG_RECENT_LINE;
+    size_t user_len = span_len_capped(ev->user, AG_RECENT_NAME, &ut);
+    size_t host_len = span_len_capped(ev->host, AG_RECENT_NAME, &ht);
+    unsigned flags = (lt ? M_LINE_TRUNC : 0) | (ut ? M_USER_TRUNC : 0);
+
+    atomic_store_explicit(&e->time_ms, (uint64_t)ev->time_ms, memory_order_relaxed);
+    atomic_store_explicit(&e->meta, make_meta(ev, keys, line_len, user_len, host_len, flags),
+                          memory_order_relaxed);
+    uint64_t src[2];
+    memcpy(src, keys->src.b, 16);
+    for (int i = 0; i < 2; i++) {
+        atomic_store_explicit(&e->src[i], src[i], memory_order_relaxed);
+        atomic_store_explicit(&e->user_key[i], keys->user[i], memory_order_relaxed);
+        atomic_store_explicit(&e->local_key[i], keys->local_user[i], memory_order_relaxed);
+    }
+    put_text(e->user, NAME_WORDS, ag_span_ptr(ev, ev->user), user_len);
+    put_text(e->host, NAME_WORDS, ag_span_ptr(ev, ev->host), host_len);
+    put_text(e->line, LINE_WORDS, ev->line, line_len);
+    atomic_store_explicit(&e->seq, 2 * n + 2, memory_order_release);
+    return ((uint64_t)si << 48) | ((n + 1) & 0xffffffffffffull);
+}
+
+/* Reads time and keys; the texts only for entries that match. */
+static int read_entry(struct entry *e, unsigned si, int64_t from_ms, int64_t to_ms,
+                      ag_recent_match_fn match, void *arg, struct ag_recent_item *it)
+{
+    uint64_t s1 = atomic_load_explicit(&e->seq, memory_order_acquire);
+    if (s1 == 0 || (s1 & 1) != 0)
+        return 0;
+    it->time_ms = (int64_t)atomic_load_explicit(&e->time_ms, memory_order_relaxed);
+    if (it->time_ms < from_ms || it->time_ms > to_ms)
+        return 0;
+    uint64_t meta = atomic_load_explicit(&e->meta, memory_order_relaxed);
+    it->id = ((uint64_t)si << 48) | ((s1 / 2) & 0xffffffffffffull);
+    it->kind = (uint8_t)meta;
+    it->line_len = (uint16_t)(meta >> 8);
+    it->user_len = (uint8_t)(meta >> 24);
+    it->host_len = (uint8_t)(meta >> 32);
+    unsigned flags = (unsigned)(meta >> 48) & 0xffu;
+    it->line_truncated = (flags & M_LINE_TRUNC) != 0;
+    it->user_truncated = (flags & M_USER_TRUNC) != 0;
+    memset(&it->keys, 0, sizeof(it->keys));
+    it->keys.src.af = (uint8_t)(meta >> 40);
+    it->keys.has_user = (flags & M_HAS_USER) != 0;
+    it->keys.has_local_user = (flags & M_HAS_LOCAL) != 0;
+    uint64_t src[2];
+    for (int i = 0; i < 2; i++) {
+        src[i] = atomic_load_explicit(&e->src[i], memory_order_relaxed);
+        it->keys.user[i] = atomic_load_explicit(&e->user_key[i], memory_order_relaxed);
+        it->keys.local_user[i] = atomic_load_explicit(&e->local_key[i], memory_order_relaxed);
+    }
+    memcpy(it->keys.src.b, src, 16);
+    /* Lengths from a torn read could be anything: clamp before copying. */
+    if (it->line_len > AG_RECENT_LINE || it->user_len > AG_RECENT_NAME ||
+        it->host_len > AG_RECENT_NAME)
+        return 0;
+    if (!match(arg, it))
+        return 0;
+    get_text(e->line, it->line_len, it->line);
+    get_text(e->user, it->user_len, it->user);
+    get_text(e->host, it->host_len, it->host);
+    atomic_thread_fence(memory_order_acquire);
+    return atomic_load_explicit(&e->seq, memory_order_relaxed) == s1;
+}
+
+void ag_recent_scan(struct ag_recent *r, int64_t from_ms, int64_t to_ms,
+                    ag_recent_match_fn match, ag_recent_visit_fn fn, void *arg,
+                    struct ag_recent_item *scratch)
+{
+    for (unsigned si = 0; si < r->n_stripes; si++) {
+        struct stripe *st = &r->stripes[si];
+        for (uint32_t i = 0; i < r->per_stripe; i++)
+            if (read_entry(&st->e[i], si, from_ms, to_ms, match, arg, scratch))
+                fn(arg, scratch);
+    }
+}
