@@ -555,8 +555,8 @@ START_TEST(stats_add_up)
         "Nov  9 04:07:51 web-01 CRON[2]: (root) CMD (run-parts /etc/cron.hourly)",
         "Nov  9 04:07:51 web-01 kernel: [ 1.0] x",
         "not a syslog line",
-        "Nov  9 04:07:51 web-01 sudo[1]: alice : 3 incorrect password attempts ; TTY=pts/0 ; "
-        "PWD=/ ; USER=root ; COMMAND=/bin/sh",
+        ("Nov  9 04:07:51 web-01 sudo[1]: alice : 3 incorrect password attempts ; TTY=pts/0 ; "
+         "PWD=/ ; USER=root ; COMMAND=/bin/sh"),
         "Nov  9 04:07:51 web-01 sudo[1]: alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls",
     };
     struct ag_parser *p = malloc(sizeof *p);

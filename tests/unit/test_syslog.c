@@ -235,8 +235,8 @@ START_TEST(bad_headers)
         "Nov  9 04:07:51 h p[12: m", "Nov  9 04:07:51 h", "Nov  9 04:07:51",
         "Nov  9 04:07:51.x h p: m", "2024-11-09 04:07:51 h p: m", "2024-11-09T04:07 h p: m",
         "2024-11-09T04:07:51Q h p: m", "Nov  9 04:07:51  p: m",
-        "Nov  9 04:07:51 h "
-        "a-tag-that-is-far-too-long-to-be-a-tag-by-any-standard-we-know-of-xyz: m",
+        ("Nov  9 04:07:51 h "
+         "a-tag-that-is-far-too-long-to-be-a-tag-by-any-standard-we-know-of-xyz: m"),
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_bad_hdr(bad[i], strlen(bad[i]));
