@@ -28,7 +28,8 @@ struct ag_parse_stats {
     uint64_t events;
     uint64_t unparsed;   /* includes oversize */
     uint64_t oversize;
-    uint64_t auth_other; /* lines from auth programs that matched no shape */
+    uint64_t auth_other; /* lines from sshd*, sudo, su, login that matched no
+                            shape (sessions, logouts, "Failed none", ...) */
     uint64_t by_kind[AG_EV_KIND_COUNT];
 };
 
@@ -42,7 +43,7 @@ void ag_parser_init(struct ag_parser *p);
 
 /* line[0..len) without its newline. Returns enum ag_parse_result.
  * On AG_PARSE_EVENT the event's spans point into line, which must outlive
- * the event. arrival_ms is the time the line was received (used when the
+ * the event; on any other result *ev is unspecified. arrival_ms is the time the line was received (used when the
  * header has no time, and for the year of BSD timestamps). */
 int ag_parse_line(struct ag_parser *p, const char *line, size_t len,
                   int64_t arrival_ms, struct ag_event *ev);

@@ -3,7 +3,9 @@
  * certificate IDs and banners; control characters, ANSI escapes, quotes and
  * invalid UTF-8 in names; NUL bytes, 1 MiB lines, lines cut at every byte,
  * random bytes and mutated real lines. Never a crash, never a read past the
- * line (exact-size buffers under ASan), never a wrong address. */
+ * line (exact-size buffers under ASan), never a wrong address. Also checks
+ * tests/data/auth_shapes.log (one line per shape, each an event) and
+ * tests/data/auth_lookalikes.log (near misses, none an event). */
 #include "tests/unit/ev_check.h"
 
 #define HDR "Nov  9 04:07:51 web-01 sshd[1234]: "
@@ -590,6 +592,56 @@ START_TEST(stats_add_up)
 }
 END_TEST
 
+/* ---- the shipped sample files ---------------------------------------------------------- */
+
+/* tests/data/NAME, found through AG_SRCDIR (set by make check) or, when
+ * the test runs by hand, next to this source file. */
+static FILE *open_data(const char *name)
+{
+    char path[4096];
+    const char *root = getenv("AG_SRCDIR");
+    if (root != NULL) {
+        snprintf(path, sizeof path, "%s/tests/data/%s", root, name);
+    } else {
+        const char *self = __FILE__;
+        const char *cut = strstr(self, "tests/unit/");
+        ck_assert_ptr_nonnull(cut);
+        snprintf(path, sizeof path, "%.*stests/data/%s", (int)(cut - self), self, name);
+    }
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    return f;
+}
+
+/* Every line of the file parses to an event (want_event) or to none;
+ * returns the number of lines. */
+static int check_data_file(const char *name, int want_event)
+{
+    FILE *f = open_data(name);
+    char buf[AG_LINE_MAX + 2];
+    int n = 0;
+    while (fgets(buf, sizeof buf, f) != NULL) {
+        size_t len = strcspn(buf, "\n");
+        struct evc c;
+        evc_parse_n(&c, buf, len);
+        ck_assert_msg((c.rc == AG_PARSE_EVENT) == want_event, "%s line %d: rc %d: %.*s", name,
+                      n + 1, c.rc, (int)len, buf);
+        if (want_event)
+            check_invariants(&c.ev, len);
+        evc_free(&c);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+START_TEST(sample_files)
+{
+    ck_assert_int_ge(check_data_file("auth_shapes.log", 1), 50);
+    ck_assert_int_ge(check_data_file("auth_lookalikes.log", 0), 15);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("hostile");
@@ -607,6 +659,7 @@ static Suite *suite(void)
     tcase_add_test(tc, random_bytes);
     tcase_add_test(tc, mutated_lines);
     tcase_add_test(tc, stats_add_up);
+    tcase_add_test(tc, sample_files);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;
