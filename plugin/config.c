@@ -140,7 +140,8 @@ static int load_summary(struct ag_config *cfg, char *err, size_t errlen)
         return -1;
     s->nacl_rule_number = (unsigned)rule;
     s->ssh_port = (unsigned)port;
-    if (ag_conf_str(c, "summary", "trusted_ssh_cidr", &trusted, err, errlen) > 0) {
+    if (ag_conf_str(c, "summary", "trusted_ssh_cidr", &trusted, err, errlen) > 0 &&
+        *trusted) {
         struct ag_cidr chk;
         if (ag_cidr_parse(trusted, strlen(trusted), &chk) < 0) {
             snprintf(err, errlen, "%s: [summary] trusted_ssh_cidr: expected a CIDR such as "

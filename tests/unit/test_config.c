@@ -91,7 +91,7 @@ START_TEST(bad_settings_are_refused_with_place)
     ck_assert_ptr_nonnull(strstr(err, ":2: [rule.bruteforce] treshold: unknown key"));
     ck_assert_int_eq(load_text(&c, "[rules]\nx = 1\n", err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, ":2: [rules]: unknown section"));
-    ck_assert_int_eq(load_text(&c, "[engine]\nslots = 1000\n", err, sizeof err), -1);
+    ck_assert_int_eq(load_text(&c, "[engine]\nslots = 3000\n", err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "power of two"));
     ck_assert_int_eq(load_text(&c, "[engine]\nallowlist = 10.0.0.0/8, 300.1.1.1/8\n", err,
                                sizeof err), -1);

