@@ -381,19 +381,24 @@ class Gen:
             self.legit_session(t)
 
     def bot_visit(self, t):
-        """Internet background noise: a fresh source, one to three connections
-        of one to three guesses each; each source stays well under any
-        brute-force threshold."""
+        """Internet background noise: a fresh source making one or two
+        connections and at most three password guesses in all, so that the
+        background alone stays under common brute-force thresholds (fail2ban's
+        5) and every finding in a generated log comes from a scenario."""
         rng = self.rng
         host = self.ssh_host()
         src = self.bot_source()
         user = rng.choice(BOT_USERS)
         if rng.random() < 0.004:
             user = ""                       # sshd logs "Invalid user  from ..."
-        for _ in range(rng.choice((1, 1, 1, 2, 3))):
-            tries = rng.choice((1, 1, 1, 2, 3))
+        left = 3
+        for _ in range(rng.choice((1, 1, 1, 1, 2))):
+            tries = min(left, rng.choice((1, 1, 1, 2, 2, 3)))
+            left -= tries
             end = rng.choice(("bye", "bye", "bye", "closed", "closed", "reset"))
             t = self.failed_conn(t, host, src, user, tries, end) + rng.uniform(0.5, 20)
+            if left <= 0:
+                break
 
     def failed_conn(self, t, host, src, user, tries, end, method="password",
                     tag=-1):
@@ -633,12 +638,13 @@ class Gen:
         tty = rng.randrange(0, 4)
         cmd = rng.choice(("/usr/bin/apt upgrade", "/bin/bash", "/usr/bin/cat /etc/shadow",
                           "/usr/bin/systemctl restart postgresql"))
-        if rng.random() < 0.3:
+        if rng.random() < 0.05:
             self.push(t, host, "sudo", pid, AUTHPRIV * 8 + ALERT_SEV,
                       "%8s : user NOT in sudoers ; TTY=pts/%d ; PWD=/home/%s ; USER=root ; COMMAND=%s"
                       % (user, tty, user, cmd), tag)
             return
-        n = rng.choice((1, 1, 2, 3))
+        # mostly a mistyped password, fixed on the next sudo
+        n = rng.choice((1, 1, 1, 1, 2))
         self.push(t, host, "sudo", pid, AUTHPRIV * 8 + NOTICE,
                   "pam_unix(sudo:auth): authentication failure; logname=%s uid=%d euid=0 "
                   "tty=/dev/pts/%d ruser=%s rhost=  user=%s" % (user, uid, tty, user, user), tag)
@@ -859,11 +865,11 @@ class Gen:
                         self.penalty_drop(t + 0.5, host, src, "penalty: failed authentication", tag)
                     t += rng.uniform(0.2, 1.5)
             elif name == "spray":
-                # One account from many sources, each under five guesses,
-                # spread across the fleet.
+                # One account from many sources (a botnet), each under five
+                # guesses, spread across the fleet within a few minutes.
                 user = "deploy"
-                nsrc = n(30)
-                length = 2400.0
+                nsrc = n(40)
+                length = 480.0
                 t0 = start(0.1, 0.6, length)
                 srcs = [self.public_v4() if i % 3 else self.doc_v4() for i in range(nsrc)]
                 tag = self.new_tag(name, user=user, srcs=srcs, failures=0)
