@@ -75,6 +75,8 @@ if [ "$rc" -ne 0 ]; then
     if [ -f test-suite.log ]; then
         # test-suite.log holds the full log of every test that did not pass.
         sed -n '/^# ERROR:/,$p' test-suite.log | tail -n +2 | head -n 300
+    else
+        say "no test-suite.log: make check stopped before the tests ran (see above)"
     fi
     exit "$rc"
 fi
