@@ -65,6 +65,7 @@ make -j"$jobs"
 # -- tests ---------------------------------------------------------------------------
 say "make check"
 rc=0
+rm -f test-suite.log   # never report an earlier run's results
 make -j"$jobs" check || rc=$?
 if [ -f test-suite.log ]; then
     # The summary block at the top of test-suite.log: TOTAL, PASS, SKIP, ...
