@@ -76,8 +76,11 @@ enum ag_method {
 #define AG_EVF_SRC_IS_NAME     0x10 /* src_name holds a host name (UseDNS) */
 /* The same attempt is also logged by another line of the same daemon:
  * pam_unix(sshd:auth) and "error: PAM: Authentication failure" precede sshd's
- * own "Failed password|keyboard-interactive/pam" line, and "PAM N more
- * authentication failures" repeats failures already logged one by one.
+ * own "Failed password|keyboard-interactive/pam" line, "PAM N more
+ * authentication failures" repeats failures already logged one by one,
+ * "Invalid user" and "User X not allowed" announce the attempts that follow
+ * as "Failed ... for invalid user", and "Disconnecting ...: Too many
+ * authentication failures" repeats "maximum authentication attempts".
  * Rules that count attempts per source skip echoes to avoid counting twice;
  * a log that only carries the PAM lines (UsePAM with sshd logging at QUIET)
  * still has them as events. */

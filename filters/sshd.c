@@ -258,7 +258,9 @@ static int shape_invalid_user(struct ag_event *ev, const char *p, const char *e)
     if (f == NULL || src_tail(ev, f + 6, e, 1) < 0)
         return 0;
     ev->kind = AG_EV_INVALID_USER;
-    ev->flags |= AG_EVF_INVALID_USER;
+    /* An announcement: each password or key then tried is logged as
+     * "Failed ... for invalid user", which is what counts as an attempt. */
+    ev->flags |= AG_EVF_INVALID_USER | AG_EVF_ECHO;
     ag_set_user(ev, p, f);
     return 1;
 }
@@ -283,6 +285,9 @@ static int shape_user_not_allowed(struct ag_event *ev, const char *p, const char
         ag_set_user(ev, p, nb);
     }
     ev->kind = AG_EV_NOT_ALLOWED;
+    /* sshd then treats the account as invalid: each attempt follows as
+     * "Failed ... for invalid user", so this line only announces them. */
+    ev->flags |= AG_EVF_ECHO;
     return 1;
 }
 
@@ -343,8 +348,11 @@ static int shape_disconnected(struct ag_event *ev, const char *p, const char *e)
  * authentication failures for X". */
 static int shape_disconnecting(struct ag_event *ev, const char *p, const char *e)
 {
+    /* sshd logs "error: maximum authentication attempts exceeded" for the
+     * same attempt just before, so this line is an echo of it. */
     if (ag_skip(&p, e, AG_LIT(": Too many authentication failures for "))) {
         ev->kind = AG_EV_MAX_AUTH;
+        ev->flags |= AG_EVF_ECHO;
         ag_set_user(ev, p, e);
         return 1;
     }
@@ -353,6 +361,7 @@ static int shape_disconnecting(struct ag_event *ev, const char *p, const char *e
         user_addr_port(ev, p, e) < 0)
         return 0;
     ev->kind = AG_EV_MAX_AUTH;
+    ev->flags |= AG_EVF_ECHO;
     return 1;
 }
 

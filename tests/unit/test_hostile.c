@@ -11,6 +11,7 @@
 #define HDR "Nov  9 04:07:51 web-01 sshd[1234]: "
 #define BASE .program = "sshd", .pid = 1234, .host = "web-01"
 #define TL AG_EVF_TIME_FROM_LOG
+#define ECHO AG_EVF_ECHO
 #define INV AG_EVF_INVALID_USER
 #define PRE AG_EVF_PREAUTH
 
@@ -55,7 +56,7 @@ START_TEST(fake_from_in_other_shapes)
     evc_expect(HDR "Invalid user a from 8.8.8.8 port 22 from 203.0.113.9 port 5555",
                &(struct evc_want){.kind = AG_EV_INVALID_USER, .user = "a from 8.8.8.8 port 22",
                                   .src = "203.0.113.9", .port = 5555, BASE,
-                                  .flags = TL | INV});
+                                  .flags = TL | INV | ECHO});
     evc_expect(HDR "Connection closed by invalid user x 8.8.8.8 port 22 203.0.113.9 port 5555 "
                    "[preauth]",
                &(struct evc_want){.kind = AG_EV_PREAUTH_DISCONNECT, .user = "x 8.8.8.8 port 22",
@@ -76,7 +77,7 @@ START_TEST(fake_from_in_other_shapes)
                &(struct evc_want){.kind = AG_EV_MAX_AUTH,
                                   .user = "z 8.8.8.8 port 1: Too many authentication failures",
                                   .src = "203.0.113.9", .port = 5555, BASE,
-                                  .flags = TL | INV | PRE});
+                                  .flags = TL | INV | PRE | ECHO});
     evc_expect(HDR "Bad protocol version identification 'x' from 8.8.8.8 port 22' from "
                    "203.0.113.9 port 5555",
                &(struct evc_want){.kind = AG_EV_BAD_PROTOCOL, .src = "203.0.113.9",
@@ -177,7 +178,7 @@ START_TEST(user_bytes_kept_exact)
         snprintf(line, sizeof line, HDR "Invalid user %s from 203.0.113.9 port 5555", names[i]);
         evc_expect(line, &(struct evc_want){.kind = AG_EV_INVALID_USER, .user = names[i],
                                             .src = "203.0.113.9", .port = 5555, BASE,
-                                            .flags = TL | INV});
+                                            .flags = TL | INV | AG_EVF_ECHO});
         snprintf(line, sizeof line, HDR "Failed password for invalid user %s from 203.0.113.9 "
                  "port 5555 ssh2", names[i]);
         evc_expect(line, &(struct evc_want){.kind = AG_EV_INVALID_USER, .method = AG_M_PASSWORD,
@@ -208,7 +209,7 @@ START_TEST(long_user_truncated)
     snprintf(line, sizeof line, HDR "Invalid user %s from 203.0.113.9 port 5555", user);
     evc_expect(line, &(struct evc_want){.kind = AG_EV_INVALID_USER, .user = user,
                                         .src = "203.0.113.9", .port = 5555, BASE,
-                                        .flags = TL | INV});
+                                        .flags = TL | INV | AG_EVF_ECHO});
 }
 END_TEST
 

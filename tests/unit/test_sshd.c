@@ -9,6 +9,7 @@
 #define HDR "Nov  9 04:07:51 web-01 sshd[1234]: "
 #define BASE .program = "sshd", .pid = 1234, .host = "web-01"
 #define TL AG_EVF_TIME_FROM_LOG
+#define ECHO AG_EVF_ECHO
 #define PRE AG_EVF_PREAUTH
 #define INV AG_EVF_INVALID_USER
 
@@ -133,7 +134,7 @@ START_TEST(sshd_session_and_auth_programs)
                "203.0.113.45 port 1",
                &(struct evc_want){.kind = AG_EV_INVALID_USER, .user = "x", .src = "203.0.113.45",
                                   .port = 1, .program = "sshd-auth", .pid = 9, .host = "bastion",
-                                  .flags = TL | INV});
+                                  .flags = TL | INV | AG_EVF_ECHO});
     evc_expect("<38>1 2024-11-09T04:07:51.250Z bastion sshd-session 77 - [meta@1 x=\"]\"] "
                "Accepted password for alice from 192.0.2.10 port 50000 ssh2",
                &(struct evc_want){.kind = AG_EV_AUTH_SUCCESS, .method = AG_M_PASSWORD,
@@ -172,19 +173,19 @@ START_TEST(invalid_user)
     evc_expect(HDR "Invalid user sonar from 32.133.220.179 port 20298",
                &(struct evc_want){.kind = AG_EV_INVALID_USER, .user = "sonar",
                                   .src = "32.133.220.179", .port = 20298, BASE,
-                                  .flags = TL | INV});
+                                  .flags = TL | INV | ECHO});
     /* Before OpenSSH 7.5 the port was not printed. */
     evc_expect(HDR "Invalid user sonar from 32.133.220.179",
                &(struct evc_want){.kind = AG_EV_INVALID_USER, .user = "sonar",
-                                  .src = "32.133.220.179", BASE, .flags = TL | INV});
+                                  .src = "32.133.220.179", BASE, .flags = TL | INV | ECHO});
     /* An empty user name is a real thing scanners send. */
     evc_expect(HDR "Invalid user  from 2001:db8::5 port 20298",
                &(struct evc_want){.kind = AG_EV_INVALID_USER, .user = "", .src = "2001:db8::5",
-                                  .port = 20298, BASE, .flags = TL | INV});
+                                  .port = 20298, BASE, .flags = TL | INV | ECHO});
     evc_expect(HDR "Invalid user test from scanner.example.net port 22",
                &(struct evc_want){.kind = AG_EV_INVALID_USER, .user = "test",
                                   .src_name = "scanner.example.net", .port = 22, BASE,
-                                  .flags = TL | INV | AG_EVF_SRC_IS_NAME});
+                                  .flags = TL | INV | AG_EVF_SRC_IS_NAME | AG_EVF_ECHO});
 }
 END_TEST
 
@@ -202,7 +203,7 @@ START_TEST(user_not_allowed)
         snprintf(line, sizeof line, HDR "User bob from 198.51.100.40 not allowed because %s",
                  reasons[i]);
         evc_expect(line, &(struct evc_want){.kind = AG_EV_NOT_ALLOWED, .user = "bob",
-                                            .src = "198.51.100.40", BASE, .flags = TL});
+                                            .src = "198.51.100.40", BASE, .flags = TL | AG_EVF_ECHO});
     }
     /* Account-wide reasons carry no address. */
     static const char *const local[] = {
@@ -214,12 +215,12 @@ START_TEST(user_not_allowed)
         char line[256];
         snprintf(line, sizeof line, HDR "User bob not allowed because %s", local[i]);
         evc_expect(line, &(struct evc_want){.kind = AG_EV_NOT_ALLOWED, .user = "bob", BASE,
-                                            .flags = TL});
+                                            .flags = TL | AG_EVF_ECHO});
     }
     evc_expect(HDR "User bob from ws1.example.org not allowed because listed in DenyUsers",
                &(struct evc_want){.kind = AG_EV_NOT_ALLOWED, .user = "bob",
                                   .src_name = "ws1.example.org", BASE,
-                                  .flags = TL | AG_EVF_SRC_IS_NAME});
+                                  .flags = TL | AG_EVF_SRC_IS_NAME | AG_EVF_ECHO});
 }
 END_TEST
 
@@ -261,15 +262,15 @@ START_TEST(disconnecting_too_many_failures)
                    "authentication failures [preauth]",
                &(struct evc_want){.kind = AG_EV_MAX_AUTH, .user = "root",
                                   .src = "173.158.166.42", .port = 41000, BASE,
-                                  .flags = TL | PRE});
+                                  .flags = TL | PRE | ECHO});
     evc_expect(HDR "Disconnecting invalid user admin 173.158.166.42 port 41000: Too many "
                    "authentication failures [preauth]",
                &(struct evc_want){.kind = AG_EV_MAX_AUTH, .user = "admin",
                                   .src = "173.158.166.42", .port = 41000, BASE,
-                                  .flags = TL | PRE | INV});
+                                  .flags = TL | PRE | INV | ECHO});
     evc_expect(HDR "Disconnecting: Too many authentication failures for root [preauth]",
                &(struct evc_want){.kind = AG_EV_MAX_AUTH, .user = "root", BASE,
-                                  .flags = TL | PRE});
+                                  .flags = TL | PRE | ECHO});
 }
 END_TEST
 
