@@ -655,7 +655,9 @@ static struct ag_slot *acquire(struct feed *f, const struct ag_key *key)
 {
     int inserted;
     struct ag_slot *s = ag_table_acquire(f->e->table, key, f->t, f->stripe, &inserted);
-    if (s != NULL && f->host_bit != 0)
+    /* Read before writing: the bit is nearly always set already. */
+    if (s != NULL && f->host_bit != 0 &&
+        (atomic_load_explicit(&s->hosts, memory_order_relaxed) & f->host_bit) == 0)
         atomic_fetch_or_explicit(&s->hosts, f->host_bit, memory_order_relaxed);
     return s;
 }
@@ -776,12 +778,17 @@ static void count_local(struct feed *f)
     ag_table_release(s);
 }
 
+/* The newest event time, moved in steps of at least MAX_STEP_MS: feeders
+ * share this word, and writing it for every millisecond would bounce its
+ * cache line between them on every event. */
+#define MAX_STEP_MS 1000
+
 static int64_t advance_max(struct ag_engine *e, int64_t t)
 {
     int64_t cur = atomic_load_explicit(&e->max_ms, memory_order_relaxed);
-    while (t > cur && !atomic_compare_exchange_weak_explicit(&e->max_ms, &cur, t,
-                                                             memory_order_relaxed,
-                                                             memory_order_relaxed))
+    while (t >= cur + MAX_STEP_MS &&
+           !atomic_compare_exchange_weak_explicit(&e->max_ms, &cur, t, memory_order_relaxed,
+                                                  memory_order_relaxed))
         ;
     return t > cur ? t : cur;
 }

@@ -142,7 +142,7 @@ struct ag_engine_stats {
     uint64_t table_used;         /* live keys */
     uint64_t table_slots;
     uint64_t memory_bytes;       /* everything the engine allocated; never grows */
-    int64_t max_event_ms;        /* newest event time seen */
+    int64_t max_event_ms;        /* newest event time seen (within a second) */
 };
 
 /* A snapshot of the metrics; safe from any thread. */

@@ -6,7 +6,7 @@
  * first word is its state, changed only with atomic read-modify-writes:
  *
  *     bits 63..32  generation: +1 on every change of owner or state
- *     bits 25..18  key kind
+ *     bits 31..18  label: key kind (8 bits) and 6 bits of the key's hash
  *     bits 17..16  EMPTY, BUSY, LIVE or TOMB
  *     bits 15..0   pins: threads currently updating the slot's counters
  *
@@ -36,16 +36,25 @@
  * stalest one idle for at least evict_idle_ms); when every slot of the
  * window is busy and recent, the event is dropped and counted.
  *
- * Races left on purpose, both benign: a thread that waits too long on a
- * BUSY slot skips it, and a TOMB turned EMPTY while an insert is between
- * its scan and its claim can split one key over two slots; either only
- * lowers that key's counts, never corrupts another's.
+ * Two threads inserting the same new key: both pick the first free slot
+ * of the window, one CAS wins, the other looks again and finds the key
+ * (BUSY, then LIVE). A thread meeting a BUSY slot whose label matches its
+ * key's waits for it rather than insert a second copy further on; if the
+ * owner stays preempted past the spin budget, the event is dropped and
+ * counted. A BUSY slot with another label is passed at once.
+ *
+ * One race is left on purpose: a TOMB turned EMPTY by the sweep while an
+ * insert is between its scan and its claim can split one key over two
+ * slots. It needs an expiry, a sweep and an insert of a key of the same
+ * chain within a few instructions, and it only lowers that key's counts,
+ * never corrupts another's.
  *
  * No lock, allocation or system call is reachable from acquire/release. */
 #include "engine/table.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,12 +65,14 @@
 
 #define PIN_MASK 0xffffull
 #define STATE_SHIFT 16
-#define KIND_SHIFT 18
+#define LABEL_SHIFT 18
+#define LABEL_MASK 0x3fffu
 #define GEN_SHIFT 32
 
-/* Spins before a lookup stops waiting for a BUSY slot. BUSY lasts a few
- * stores unless its owner was preempted; then we move on (see above). */
-#define BUSY_SPINS 256
+/* Spins per look at a BUSY slot, and looks before giving up. BUSY lasts a
+ * few stores unless its owner was preempted. */
+#define BUSY_SPINS 1024
+#define ACQUIRE_ATTEMPTS 64
 
 struct ag_table {
     struct ag_slot *slots;
@@ -76,13 +87,17 @@ struct ag_table {
 };
 
 static inline unsigned st_state(uint64_t st) { return (unsigned)(st >> STATE_SHIFT) & 3u; }
-static inline unsigned st_kind(uint64_t st) { return (unsigned)(st >> KIND_SHIFT) & 0xffu; }
+/* label: the key kind in its low 8 bits, 6 bits of the key's hash above,
+ * so a thread meeting a BUSY slot can tell whether its own key may be
+ * the one being written there. */
+static inline unsigned st_label(uint64_t st) { return (unsigned)(st >> LABEL_SHIFT) & LABEL_MASK; }
+static inline unsigned st_kind(uint64_t st) { return st_label(st) & 0xffu; }
 static inline uint32_t st_gen(uint64_t st) { return (uint32_t)(st >> GEN_SHIFT); }
 static inline uint64_t st_pins(uint64_t st) { return st & PIN_MASK; }
 
-static inline uint64_t st_make(uint32_t gen, unsigned state, unsigned kind, uint64_t pins)
+static inline uint64_t st_make(uint32_t gen, unsigned state, unsigned label, uint64_t pins)
 {
-    return ((uint64_t)gen << GEN_SHIFT) | ((uint64_t)(kind & 0xffu) << KIND_SHIFT) |
+    return ((uint64_t)gen << GEN_SHIFT) | ((uint64_t)(label & LABEL_MASK) << LABEL_SHIFT) |
            ((uint64_t)state << STATE_SHIFT) | pins;
 }
 
@@ -180,8 +195,14 @@ uint64_t ag_stat_sum(const struct ag_stats *st, enum ag_stat which)
 
 unsigned ag_thread_stripe(void)
 {
-    /* pthread_t is an opaque handle (a TCB address on glibc and musl);
-     * a multiplicative mix spreads its high, varying bits. */
+    /* The CPU we run on: two threads running at once are on two CPUs, so
+     * they never share a stripe's cache line. glibc answers from the rseq
+     * area or the vDSO, without a system call. A thread that migrates
+     * mid-update is harmless: every stripe operation is atomic. */
+    int cpu = sched_getcpu();
+    if (cpu >= 0)
+        return (unsigned)cpu % AG_STRIPES;
+    /* No CPU number: spread by thread id (a TCB address on glibc and musl). */
     uint64_t id = 0;
     pthread_t self = pthread_self();
     memcpy(&id, &self, sizeof(self) < sizeof(id) ? sizeof(self) : sizeof(id));
@@ -338,9 +359,9 @@ static uint64_t wait_not_busy(const struct ag_slot *s, uint64_t st)
 /* Moves a slot from st to BUSY for us, adding our pins to any transient
  * ones (a thread that pinned a slot which had just left LIVE will unpin it
  * in a moment; dropping its pin would make that unpin underflow). */
-static int claim(struct ag_slot *s, uint64_t st, unsigned kind, uint64_t pins)
+static int claim(struct ag_slot *s, uint64_t st, unsigned label, uint64_t pins)
 {
-    uint64_t busy = st_make(st_gen(st) + 1, ST_BUSY, kind, st_pins(st) + pins);
+    uint64_t busy = st_make(st_gen(st) + 1, ST_BUSY, label, st_pins(st) + pins);
     return atomic_compare_exchange_strong_explicit(&s->state, &st, busy, memory_order_acq_rel,
                                                    memory_order_relaxed);
 }
@@ -350,7 +371,7 @@ static void publish(struct ag_slot *s, unsigned state)
 {
     uint64_t cur = atomic_load_explicit(&s->state, memory_order_relaxed);
     for (;;) {
-        uint64_t next = st_make(st_gen(cur), state, st_kind(cur), st_pins(cur));
+        uint64_t next = st_make(st_gen(cur), state, st_label(cur), st_pins(cur));
         if (atomic_compare_exchange_weak_explicit(&s->state, &cur, next, memory_order_release,
                                                   memory_order_relaxed))
             return;
@@ -394,10 +415,16 @@ struct probe_result {
     int retry;               /* something moved under us: scan again */
 };
 
+static unsigned key_label(const struct ag_key *k, uint64_t h)
+{
+    return (k->kind & 0xffu) | (unsigned)((h >> 58) << 8);
+}
+
 static void probe_window(struct ag_table *t, const struct ag_key *k, uint64_t h,
                          int64_t idle_before, int want_victim, struct probe_result *r)
 {
     int64_t victim_last = INT64_MAX;
+    unsigned label = key_label(k, h);
     memset(r, 0, sizeof(*r));
     for (uint32_t i = 0; i < t->probe; i++) {
         struct ag_slot *s = &t->slots[(h + i) & t->mask];
@@ -436,7 +463,14 @@ static void probe_window(struct ag_table *t, const struct ag_key *k, uint64_t h,
                 }
             }
             break;
-        default: /* still BUSY: skip it */
+        default:
+            /* Still BUSY. If it may be our key being inserted, inserting it
+             * again further on would split it in two: look again later.
+             * Any other key cannot be ours: pass it. */
+            if (st_label(st) == label) {
+                r->retry = 1;
+                return;
+            }
             break;
         }
     }
@@ -445,7 +479,7 @@ static void probe_window(struct ag_table *t, const struct ag_key *k, uint64_t h,
 struct ag_slot *ag_table_find(struct ag_table *t, const struct ag_key *k)
 {
     uint64_t h = key_hash(t, k);
-    for (int attempt = 0; attempt < 4; attempt++) {
+    for (int attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
         struct probe_result r;
         probe_window(t, k, h, 0, 0, &r);
         if (r.found != NULL || !r.retry)
@@ -460,7 +494,7 @@ struct ag_slot *ag_table_acquire(struct ag_table *t, const struct ag_key *k, int
     uint64_t h = key_hash(t, k);
     int64_t idle_before = now_ms - t->evict_idle_ms;
     *inserted = 0;
-    for (int attempt = 0; attempt < 8; attempt++) {
+    for (int attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
         struct probe_result r;
         probe_window(t, k, h, idle_before, 1, &r);
         if (r.found != NULL) {
@@ -473,7 +507,7 @@ struct ag_slot *ag_table_acquire(struct ag_table *t, const struct ag_key *k, int
         uint64_t st = r.reuse != NULL ? r.reuse_st : r.victim_st;
         if (s == NULL)
             break;
-        if (!claim(s, st, k->kind, 1))
+        if (!claim(s, st, key_label(k, h), 1))
             continue;
         if (r.reuse != NULL) {
             ag_stat_add(t->stats, stripe, AG_ST_INSERTS, 1);
@@ -512,7 +546,7 @@ static void sweep_slot(struct ag_table *t, uint32_t idx, int64_t now_ms, int64_t
         return;
     int64_t last = atomic_load_explicit(&s->last_ms, memory_order_relaxed);
     if (now_ms - last > ttl_ms) {
-        if (!claim(s, st, st_kind(st), 0))
+        if (!claim(s, st, st_label(st), 0))
             return;
         if (t->on_evict != NULL)
             t->on_evict(t->evict_arg, s);

@@ -76,8 +76,8 @@ static inline void ag_stat_add(struct ag_stats *st, unsigned stripe, enum ag_sta
 
 uint64_t ag_stat_sum(const struct ag_stats *st, enum ag_stat which);
 
-/* A stripe number for the calling thread, from its pthread id: no system
- * call, no thread-local state; two threads rarely share one. */
+/* A stripe number for the calling thread: the CPU it runs on (no system
+ * call, no thread-local state), so threads running at once never share. */
 unsigned ag_thread_stripe(void);
 
 /* SipHash (c rounds, d finalization rounds); 64- and 128-bit outputs. */
