@@ -1,9 +1,10 @@
 /* recent.c - striped rings of recent events, written by feeders without a
  * lock and read by the finding assembler as seqlocks.
  *
- * Every field is an atomic word (copied with relaxed loads and stores), so
- * a reader racing a writer sees torn data at worst, which the sequence
- * check then discards; no data race in the C11 sense. */
+ * Every field is an atomic word (stored relaxed, loaded with acquire so the
+ * closing sequence check is ordered after them), so a reader racing a
+ * writer sees torn data at worst, which that check then discards; no data
+ * race in the C11 sense. */
 #include "engine/recent.h"
 
 #include <errno.h>
@@ -103,7 +104,7 @@ static void put_text(_Atomic uint64_t *words, size_t nwords, const char *s, size
 static void get_text(_Atomic uint64_t *words, size_t len, char *out)
 {
     for (size_t off = 0; off < len; off += 8) {
-        uint64_t w = atomic_load_explicit(&words[off / 8], memory_order_relaxed);
+        uint64_t w = atomic_load_explicit(&words[off / 8], memory_order_acquire);
         memcpy(out + off, &w, len - off < 8 ? len - off : 8);
     }
     out[len] = '\0';
@@ -172,10 +173,10 @@ static int read_entry(struct entry *e, unsigned si, int64_t from_ms, int64_t to_
     uint64_t s1 = atomic_load_explicit(&e->seq, memory_order_acquire);
     if (s1 == 0 || (s1 & 1) != 0)
         return 0;
-    it->time_ms = (int64_t)atomic_load_explicit(&e->time_ms, memory_order_relaxed);
+    it->time_ms = (int64_t)atomic_load_explicit(&e->time_ms, memory_order_acquire);
     if (it->time_ms < from_ms || it->time_ms > to_ms)
         return 0;
-    uint64_t meta = atomic_load_explicit(&e->meta, memory_order_relaxed);
+    uint64_t meta = atomic_load_explicit(&e->meta, memory_order_acquire);
     it->id = ((uint64_t)si << 48) | ((s1 / 2) & 0xffffffffffffull);
     it->kind = (uint8_t)meta;
     it->line_len = (uint16_t)(meta >> 8);
@@ -190,9 +191,9 @@ static int read_entry(struct entry *e, unsigned si, int64_t from_ms, int64_t to_
     it->keys.has_local_user = (flags & M_HAS_LOCAL) != 0;
     uint64_t src[2];
     for (int i = 0; i < 2; i++) {
-        src[i] = atomic_load_explicit(&e->src[i], memory_order_relaxed);
-        it->keys.user[i] = atomic_load_explicit(&e->user_key[i], memory_order_relaxed);
-        it->keys.local_user[i] = atomic_load_explicit(&e->local_key[i], memory_order_relaxed);
+        src[i] = atomic_load_explicit(&e->src[i], memory_order_acquire);
+        it->keys.user[i] = atomic_load_explicit(&e->user_key[i], memory_order_acquire);
+        it->keys.local_user[i] = atomic_load_explicit(&e->local_key[i], memory_order_acquire);
     }
     memcpy(it->keys.src.b, src, 16);
     /* Lengths from a torn read could be anything: clamp before copying. */
@@ -204,8 +205,9 @@ static int read_entry(struct entry *e, unsigned si, int64_t from_ms, int64_t to_
     get_text(e->line, it->line_len, it->line);
     get_text(e->user, it->user_len, it->user);
     get_text(e->host, it->host_len, it->host);
-    atomic_thread_fence(memory_order_acquire);
-    return atomic_load_explicit(&e->seq, memory_order_relaxed) == s1;
+    /* Every load above was an acquire, so none can drift past this one:
+     * if seq is unchanged, no writer touched the entry meanwhile. */
+    return atomic_load_explicit(&e->seq, memory_order_acquire) == s1;
 }
 
 void ag_recent_scan(struct ag_recent *r, int64_t from_ms, int64_t to_ms,
