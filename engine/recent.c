@@ -110,8 +110,14 @@ static void get_text(_Atomic uint64_t *words, size_t len, char *out)
     out[len] = '\0';
 }
 
-static size_t span_len_capped(struct ag_span s, size_t cap, int *trunc)
+/* A span that does not lie inside the line is treated as absent: spans
+ * come from parsers, and a wrong one must not make us read past the line. */
+static size_t span_len_capped(const struct ag_event *ev, struct ag_span s, size_t cap,
+                              int *trunc)
 {
+    *trunc = 0;
+    if ((uint32_t)s.off + s.len > ev->line_len)
+        return 0;
     *trunc = s.len > cap;
     return s.len > cap ? cap : s.len;
 }
@@ -145,8 +151,8 @@ uint64_t ag_recent_put(struct ag_recent *r, unsigned stripe, const struct ag_eve
     int lt = 0, ut = 0, ht = 0;
     size_t line_len = ev->line_len > AG_RECENT_LINE ? AG_RECENT_LINE : ev->line_len;
     lt = ev->line_len > AG_RECENT_LINE;
-    size_t user_len = span_len_capped(ev->user, AG_RECENT_NAME, &ut);
-    size_t host_len = span_len_capped(ev->host, AG_RECENT_NAME, &ht);
+    size_t user_len = span_len_capped(ev, ev->user, AG_RECENT_NAME, &ut);
+    size_t host_len = span_len_capped(ev, ev->host, AG_RECENT_NAME, &ht);
     unsigned flags = (lt ? M_LINE_TRUNC : 0) | (ut ? M_USER_TRUNC : 0);
 
     atomic_store_explicit(&e->time_ms, (uint64_t)ev->time_ms, memory_order_relaxed);

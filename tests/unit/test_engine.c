@@ -239,6 +239,12 @@ START_TEST(every_event_carries_its_source_counts)
     ag_engine_feed(e, &l.ev);
     ck_assert_int_eq(cs.last.key_kind, AG_KEY_NONE);
     ck_assert_int_eq(cs.events, 5);
+    /* spans pointing past the line (a parser bug) are ignored, not read */
+    mk(&l, T0 + 5 * SEC, AG_EV_AUTH_FAILURE, &a, "w");
+    l.ev.user = (struct ag_span){(uint16_t)(l.ev.line_len - 1), 200};
+    l.ev.host = (struct ag_span){60000, 10};
+    ck_assert_int_eq(ag_engine_feed(e, &l.ev), 0);
+    ck_assert_uint_eq(cs.last.failures, 3);
     ck_assert_int_eq(ag_engine_feed(e, NULL), -EINVAL);
     ck_assert_int_eq(ag_engine_feed(NULL, &l.ev), -EINVAL);
     ag_engine_free(e);
