@@ -498,6 +498,9 @@ struct feed {
     int64_t t;
     uint32_t n;                 /* count weight of the line */
     int failure, invalid, preauth, regress, privilege, success;
+    int echo;                   /* another line of the same attempt is counted */
+    int tally;                  /* a failure that adds to the counts */
+    int guess;                  /* a tallied failure that could be a guessed secret */
     uint32_t host_bit;
     int src_ok;                 /* a source, not allowlisted */
     struct ag_key src, src64, user, local;
@@ -670,14 +673,19 @@ static void count_source(struct feed *f, const struct ag_key *key, enum ag_key_k
     if (s == NULL)
         return;
     uint32_t bf = 0, slow = 0, distinct = 0, scan = 0, regress = 0;
-    if (f->failure) {
+    if (f->tally) {
         add_total(s, AG_CNT_FAILURES, f->n);
         bf = ring_add(f, s, AG_RULE_BRUTEFORCE, f->n);
         slow = ring_add(f, s, AG_RULE_SLOW_BRUTEFORCE, f->n);
-        ring_add(f, s, AG_RULE_COMPROMISE, f->n);
+        if (f->guess)
+            ring_add(f, s, AG_RULE_COMPROMISE, f->n);
     }
     if (f->invalid) {
-        add_total(s, AG_CNT_INVALID, f->n);
+        if (f->tally)
+            add_total(s, AG_CNT_INVALID, f->n);
+        /* Distinct counting is idempotent, so an echo ("Invalid user X",
+         * announcing the attempt) may note the user too: it is all there
+         * is when the client leaves before trying a password. */
         if (f->has_user && rule_on(f, AG_RULE_ENUMERATION)) {
             int fresh = ag_pairs_note(f->e->pairs, AG_RULE_ENUMERATION, key, f->user.w, f->t,
                                       f->e->stats, f->stripe);
@@ -694,7 +702,7 @@ static void count_source(struct feed *f, const struct ag_key *key, enum ag_key_k
     if (f->success)
         add_total(s, AG_CNT_SUCCESSES, 1);
 
-    if (f->failure) {
+    if (f->tally) {
         check(f, AG_RULE_BRUTEFORCE, key, kind, s, bf);
         /* A fast brute force also fills the slow window: one finding is enough. */
         if (!ag_open_is_open(f->e->open, AG_RULE_BRUTEFORCE, key, f->t))
@@ -727,11 +735,16 @@ static void count_user(struct feed *f)
     if (s == NULL)
         return;
     uint32_t sources = 0;
-    if (f->failure) {
+    if (f->tally) {
         add_total(s, AG_CNT_FAILURES, f->n);
         if (f->invalid)
             add_total(s, AG_CNT_INVALID, f->n);
-        ring_add(f, s, AG_RULE_COMPROMISE, f->n);
+        /* Only remote guesses lead up to a remote login: a mistyped
+         * console or screen-lock password is another channel. */
+        if (f->guess && f->ev->src.af != AG_AF_NONE)
+            ring_add(f, s, AG_RULE_COMPROMISE, f->n);
+    }
+    if (f->failure) {
         if (f->ev->src.af != AG_AF_NONE && rule_on(f, AG_RULE_SPRAYING)) {
             struct ag_key src;
             ag_key_from_addr(&src, AG_KEY_SRC, &f->ev->src);
@@ -812,6 +825,21 @@ static void classify(struct feed *f)
     f->regress = k == AG_EV_MAC_ERROR || k == AG_EV_TIMEOUT_PREAUTH;
     f->privilege = ag_kind_is_privilege(k);
     f->success = k == AG_EV_AUTH_SUCCESS;
+    /* An echo repeats an attempt another line already stands for (PAM's
+     * line before sshd's, "PAM N more", sudo's PAM line before its own):
+     * it goes into the context and the distinct counts, never the tallies. */
+    f->echo = (ev->flags & AG_EVF_ECHO) != 0;
+    f->tally = f->failure && !f->echo;
+    /* A key cannot be guessed, and clients offer several before the one
+     * that works ("Failed publickey" then "Accepted publickey"): such
+     * failures count as brute force but are no sign of a guessed password
+     * before a success. */
+    f->guess = f->tally && ev->method != AG_M_PUBLICKEY && ev->method != AG_M_HOSTBASED;
+    if (f->echo) {
+        f->preauth = 0;
+        f->regress = 0;
+        f->privilege = 0;
+    }
 }
 
 static int span_ok(const struct ag_event *ev, struct ag_span s)

@@ -72,7 +72,7 @@
 /* Spins per look at a BUSY slot, and looks before giving up. BUSY lasts a
  * few stores unless its owner was preempted. */
 #define BUSY_SPINS 1024
-#define ACQUIRE_ATTEMPTS 64
+#define ACQUIRE_ATTEMPTS 256
 
 struct ag_table {
     struct ag_slot *slots;

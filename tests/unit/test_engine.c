@@ -304,7 +304,9 @@ static void run_feeders(int threads)
     ag_engine_stats(e, &st);
     ck_assert_uint_eq(st.events, events * (uint64_t)threads);
     ck_assert_uint_eq(st.counted, events * (uint64_t)threads);
-    ck_assert_uint_eq(st.dropped, 0);
+    /* a key is refused only when its inserter stays preempted past the
+     * spin budget: rare even with 8 threads on 2 cores */
+    ck_assert_uint_le(st.dropped * 1000, events * (uint64_t)threads);
     ck_assert_uint_eq(atomic_load(&c.events), events * (uint64_t)threads);
     ck_assert_uint_eq(st.table_used, SOURCES + 1); /* sources and "root" */
     /* every source failed "root" far past every threshold: its findings
@@ -376,6 +378,9 @@ START_TEST(concurrent_counts_are_exact_per_source)
         ag_engine_feed(e, &l.ev);
     }
     ck_assert_int_eq(x->seen, SOURCES);
+    struct ag_engine_stats st;
+    ag_engine_stats(e, &st);
+    uint64_t missing = 0;
     for (uint32_t s = 0; s < SOURCES; s++) {
         uint32_t ef = 0, ep = 0;
         for (int i = 0; i < threads; i++)
@@ -386,10 +391,16 @@ START_TEST(concurrent_counts_are_exact_per_source)
                     else
                         ef++;
                 }
-        ck_assert_msg(x->failures[s] == ef, "source %u: %u failures, expected %u", s,
-                      x->failures[s], ef);
-        ck_assert_uint_eq(x->preauth[s], ep);
+        /* exact, unless the table reported dropping some (never more) */
+        ck_assert_msg(x->failures[s] <= ef && x->preauth[s] <= ep,
+                      "source %u: %u/%u failures/preauth, expected %u/%u", s,
+                      x->failures[s], x->preauth[s], ef, ep);
+        missing += (ef - x->failures[s]) + (ep - x->preauth[s]);
+        if (st.dropped == 0)
+            ck_assert_msg(x->failures[s] == ef, "source %u: %u failures, expected %u", s,
+                          x->failures[s], ef);
     }
+    ck_assert_uint_le(missing, st.dropped);
     ag_engine_free(e);
     free(x);
 }

@@ -213,6 +213,93 @@ START_TEST(typo_then_login_raises_nothing)
 }
 END_TEST
 
+static void feed_echo(struct ag_engine *e, int64_t t, enum ag_kind kind, const char *src,
+                      const char *user)
+{
+    struct line l;
+    mk(&l, t, kind, src, user, NULL);
+    l.ev.flags |= AG_EVF_ECHO;
+    ck_assert_int_eq(ag_engine_feed(e, &l.ev), 0);
+}
+
+/* PAM's line before sshd's own is the same attempt: counted once. */
+START_TEST(echo_lines_are_not_counted_twice)
+{
+    struct capture c;
+    struct ag_engine *e = engine_with(&c, NULL);
+    for (int i = 0; i < 5; i++) {
+        feed_echo(e, T0 + i * 5 * SEC, AG_EV_PAM_FAILURE, "203.0.113.44", "root");
+        feed(e, T0 + i * 5 * SEC, AG_EV_AUTH_FAILURE, "203.0.113.44", "root");
+    }
+    ck_assert_int_eq(c.n, 0);
+    ck_assert_uint_eq(c.last_counts.failures, 5);
+    feed_echo(e, T0 + 30 * SEC, AG_EV_PAM_FAILURE, "203.0.113.44", "root");
+    ck_assert_int_eq(c.n, 0);
+    feed(e, T0 + 30 * SEC, AG_EV_AUTH_FAILURE, "203.0.113.44", "root");
+    ck_assert_int_eq(count_rule(&c, AG_RULE_BRUTEFORCE), 1);
+    ck_assert_uint_eq(c.f[0].observed, 6);
+    /* the echoes are still context */
+    ck_assert_uint_eq(c.f[0].n_samples, 12);
+    done(e, &c);
+}
+END_TEST
+
+START_TEST(typo_with_pam_echoes_raises_nothing)
+{
+    struct capture c;
+    struct ag_engine *e = engine_with(&c, NULL);
+    for (int i = 0; i < 2; i++) {
+        feed_echo(e, T0 + i * 4 * SEC, AG_EV_PAM_FAILURE, "198.51.100.8", "alice");
+        feed_echo(e, T0 + i * 4 * SEC, AG_EV_PAM_FAILURE, "198.51.100.8", "alice");
+        feed(e, T0 + i * 4 * SEC, AG_EV_AUTH_FAILURE, "198.51.100.8", "alice");
+    }
+    feed(e, T0 + 9 * SEC, AG_EV_AUTH_SUCCESS, "198.51.100.8", "alice");
+    ck_assert_int_eq(c.n, 0);
+    ck_assert_uint_eq(c.last_counts.failures, 2);
+    done(e, &c);
+}
+END_TEST
+
+START_TEST(invalid_user_announcements_still_count_as_distinct_users)
+{
+    struct capture c;
+    struct ag_engine *e = engine_with(&c, NULL);
+    const char *users[] = {"oracle", "git", "test", "ftp", "minecraft"};
+    for (int i = 0; i < 5; i++) {
+        struct line l;
+        mk(&l, T0 + i * MIN, AG_EV_INVALID_USER, "203.0.113.85", users[i], NULL);
+        l.ev.flags |= AG_EVF_ECHO | AG_EVF_INVALID_USER;
+        ag_engine_feed(e, &l.ev);
+    }
+    ck_assert_int_eq(count_rule(&c, AG_RULE_ENUMERATION), 1);
+    ck_assert_uint_eq(first_of(&c, AG_RULE_ENUMERATION)->counts.failures, 0);
+    done(e, &c);
+}
+END_TEST
+
+START_TEST(sudo_pam_echo_is_not_a_privilege_failure)
+{
+    struct capture c;
+    struct ag_engine *e = engine_with(&c, NULL);
+    for (int i = 0; i < 4; i++) {
+        struct line l;
+        memset(&l, 0, sizeof(l));
+        snprintf(l.buf, sizeof(l.buf), "db1 sudo[7]: pam_unix(sudo:auth): authentication "
+                                       "failure; logname=bob ruser=bob user=bob");
+        l.ev.time_ms = T0 + i * SEC;
+        l.ev.line = l.buf;
+        l.ev.line_len = (uint32_t)strlen(l.buf);
+        l.ev.kind = AG_EV_SUDO_FAILURE;
+        l.ev.flags = AG_EVF_ECHO;
+        l.ev.count = 1;
+        l.ev.ruser = span_of(l.buf, "bob ", 3);
+        ag_engine_feed(e, &l.ev);
+    }
+    ck_assert_int_eq(c.n, 0);
+    done(e, &c);
+}
+END_TEST
+
 /* ---- slow brute force ---------------------------------------------------- */
 
 START_TEST(slow_bruteforce_fires_over_hours_not_fast)
@@ -406,6 +493,34 @@ START_TEST(compromise_quiet_with_four_failures_or_old_ones)
     /* 50 minutes after the last failure: outside 30 min (and its slack) */
     feed(e, T0 + 54 * MIN, AG_EV_AUTH_SUCCESS, "203.0.113.101", "dave");
     ck_assert_int_eq(c.n, 0);
+    done(e, &c);
+}
+END_TEST
+
+START_TEST(compromise_ignores_offered_keys_and_console_typos)
+{
+    struct capture c;
+    struct ag_engine *e = engine_with(&c, NULL);
+    /* a client offering six keys before the one that works */
+    for (int i = 0; i < 6; i++) {
+        struct line l;
+        mk(&l, T0 + i * SEC, AG_EV_AUTH_FAILURE, "192.0.2.77", "erin", NULL);
+        l.ev.method = AG_M_PUBLICKEY;
+        ag_engine_feed(e, &l.ev);
+    }
+    feed(e, T0 + 7 * SEC, AG_EV_AUTH_SUCCESS, "192.0.2.77", "erin");
+    ck_assert_int_eq(count_rule(&c, AG_RULE_COMPROMISE), 0);
+    /* five console mistypes, then an ssh login from elsewhere */
+    for (int i = 0; i < 5; i++)
+        feed(e, T0 + i * MIN, AG_EV_LOGIN_FAILURE, NULL, "frank");
+    feed(e, T0 + 6 * MIN, AG_EV_AUTH_SUCCESS, "192.0.2.78", "frank");
+    ck_assert_int_eq(count_rule(&c, AG_RULE_COMPROMISE), 0);
+    /* the same five guesses over ssh do count */
+    for (int i = 0; i < 5; i++)
+        feed(e, T0 + 10 * MIN + i * MIN, AG_EV_AUTH_FAILURE, "192.0.2.79", "grace");
+    feed(e, T0 + 16 * MIN, AG_EV_AUTH_SUCCESS, "192.0.2.80", "grace");
+    ck_assert_int_eq(count_rule(&c, AG_RULE_COMPROMISE), 1);
+    ck_assert_str_eq(first_of(&c, AG_RULE_COMPROMISE)->key, "grace");
     done(e, &c);
 }
 END_TEST
@@ -862,6 +977,10 @@ static Suite *suite(void)
     tcase_add_test(tc, bruteforce_quiet_below_threshold_or_spread_out);
     tcase_add_test(tc, bruteforce_counts_the_weight_of_a_line);
     tcase_add_test(tc, typo_then_login_raises_nothing);
+    tcase_add_test(tc, echo_lines_are_not_counted_twice);
+    tcase_add_test(tc, typo_with_pam_echoes_raises_nothing);
+    tcase_add_test(tc, invalid_user_announcements_still_count_as_distinct_users);
+    tcase_add_test(tc, sudo_pam_echo_is_not_a_privilege_failure);
     tcase_add_test(tc, slow_bruteforce_fires_over_hours_not_fast);
     tcase_add_test(tc, slow_bruteforce_quiet_at_nineteen);
     tcase_add_test(tc, enumeration_fires_on_five_distinct_invalid_users);
@@ -872,6 +991,7 @@ static Suite *suite(void)
     tcase_add_test(tc, compromise_after_failures_from_a_source);
     tcase_add_test(tc, compromise_for_a_user_tried_from_many_sources);
     tcase_add_test(tc, compromise_quiet_with_four_failures_or_old_ones);
+    tcase_add_test(tc, compromise_ignores_offered_keys_and_console_typos);
     tcase_add_test(tc, scan_fires_on_ten_preauth_lines);
     tcase_add_test(tc, scan_quiet_when_slow);
     tcase_add_test(tc, regresshion_fires_on_three_mac_or_timeout_lines);

