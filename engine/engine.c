@@ -757,7 +757,13 @@ static void count_user(struct feed *f)
     }
     if (f->success) {
         add_total(s, AG_CNT_SUCCESSES, 1);
-        if (!f->compromise_done && rule_on(f, AG_RULE_COMPROMISE)) {
+        /* Bots guess the names of real accounts (deploy, git, backup) all day;
+         * the owner's key login afterwards says nothing about the password.
+         * Only a success with a secret that could have been guessed counts
+         * here (the source side still catches a key login from a guesser). */
+        if (!f->compromise_done && f->ev->method != AG_M_PUBLICKEY &&
+            f->ev->method != AG_M_HOSTBASED && f->ev->method != AG_M_GSSAPI &&
+            rule_on(f, AG_RULE_COMPROMISE)) {
             uint32_t before = ring_read(f, s, AG_RULE_COMPROMISE);
             if (before >= f->e->cfg.rules[AG_RULE_COMPROMISE].threshold) {
                 f->compromise_done = 1;

@@ -661,7 +661,7 @@ class Gen:
         user = rng.choice(("alice", "bob", "dave", "erin"))
         tty = rng.randrange(0, 4)
         uid = self.users[user]["uid"]
-        if rng.random() < 0.35:
+        if rng.random() < 0.05:
             self.push(t, host, "su", pid, AUTHPRIV * 8 + NOTICE,
                       "pam_unix(su:auth): authentication failure; logname=%s uid=%d euid=0 "
                       "tty=/dev/pts/%d ruser=%s rhost=  user=root" % (user, uid, tty, user))
@@ -775,7 +775,8 @@ class Gen:
                     "%016x" % rng.getrandbits(64)))
         elif r < 95.5:
             user = rng.choice(("alice", "bob", "carol", "erin", "dave"))
-            if rng.random() < 0.12:
+            # people mistype sudo now and then, not every minute
+            if rng.random() < 0.02:
                 self.sudo_fail(t, host, user)
             else:
                 self.sudo_ok(t, host, user)

@@ -44,8 +44,13 @@ def main():
 
     for t in truth:
         sc = t["scenario"]
+        check(t.get("complete") is True, "%s: the scenario was staged whole" % sc,
+              "make the log longer or the rate lower: %s" % t)
         if sc == "typo":
-            bad = [k for k in found if t["src"] in k[1] or k[1] == t["user"]]
+            # an SSH typo: nothing about its source, nothing remote about the user
+            # (the user's own sudo habits are another matter, for the privilege rule)
+            remote = ("bruteforce", "slow_bruteforce", "compromise", "spraying", "enumeration")
+            bad = [k for k in found if t["src"] in k[1] or (k[1] == t["user"] and k[0] in remote)]
             check(not bad, "typo: %s mistyping twice raises nothing" % t["user"], str(bad))
             continue
         rule, field = EXPECT[sc]
