@@ -67,10 +67,6 @@ say "make check"
 rc=0
 rm -f test-suite.log   # never report an earlier run's results
 make -j"$jobs" check || rc=$?
-if [ -f test-suite.log ]; then
-    # The summary block at the top of test-suite.log: TOTAL, PASS, SKIP, ...
-    sed -n '/^# TOTAL:/,/^# ERROR:/p' test-suite.log
-fi
 if [ "$rc" -ne 0 ]; then
     say "make check failed in $build; the failing tests' logs:"
     if [ -f test-suite.log ]; then
