@@ -30,6 +30,11 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 say() { echo "test.sh: $*"; }
 
+# newer A B: A exists and was modified after B (POSIX test has no -nt).
+newer() {
+    [ -e "$1" ] && [ -n "$(find "$1" -prune -newer "$2" 2>/dev/null)" ]
+}
+
 # -- dependencies ---------------------------------------------------------------
 if [ "$deps" -eq 1 ]; then
     "$root/scripts/deps.sh" --test
@@ -41,8 +46,8 @@ fi
 
 # -- build system ----------------------------------------------------------------
 if [ ! -x "$root/configure" ] || [ ! -f "$root/Makefile.in" ] ||
-   [ "$root/configure.ac" -nt "$root/configure" ] ||
-   [ "$root/Makefile.am" -nt "$root/Makefile.in" ]; then
+   newer "$root/configure.ac" "$root/configure" ||
+   newer "$root/Makefile.am" "$root/Makefile.in"; then
     say "regenerating the build system (autogen.sh)"
     "$root/autogen.sh"
 fi
@@ -53,7 +58,7 @@ cd "$build"
 # Reconfigure when the arguments change or configure is newer than the
 # last run; otherwise keep the tree and build incrementally.
 args="$*"
-if [ ! -f Makefile ] || [ ! -f config.status ] || [ "$root/configure" -nt config.status ] ||
+if [ ! -f Makefile ] || [ ! -f config.status ] || newer "$root/configure" config.status ||
    [ "$(cat .test-sh-configure-args 2>/dev/null || echo '<none>')" != "$args" ]; then
     say "configuring in $build${args:+ with $args}"
     "$root/configure" "$@"

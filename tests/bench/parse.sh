@@ -50,6 +50,11 @@ bin=${AG_BIN:-$build/authguard}
 cache=${cache:-$build/cache}
 sshg=${SSHG_PARSER:-/usr/libexec/sshguard/sshg-parser}
 
+# newer A B: A exists and was modified after B (POSIX test has no -nt).
+newer() {
+    [ -e "$1" ] && [ -n "$(find "$1" -prune -newer "$2" 2>/dev/null)" ]
+}
+
 die() {
     echo "parse.sh: $*" >&2
     exit 1
@@ -74,7 +79,7 @@ print("%.6f" % d)' "$@"
 # -- the input -------------------------------------------------------------------
 mkdir -p "$cache"
 log=$cache/genlog-$lines-seed1.log
-if [ ! -s "$log" ] || [ "$root/tests/gen/genlog.py" -nt "$log" ]; then
+if [ ! -s "$log" ] || newer "$root/tests/gen/genlog.py" "$log"; then
     echo "generating $log ..."
     python3 "$root/tests/gen/genlog.py" --lines "$lines" --seed 1 --sshd-share 0.30 \
         >"$log.tmp"

@@ -11,6 +11,8 @@
 # AM_TESTS_ENVIRONMENT); run by hand, they default to the usual places.
 # POSIX sh, so it works under dash as well as bash.
 
+# Variables such as TAP_LAST are for the scripts that source this file.
+# shellcheck disable=SC2034
 AG_SRCDIR=${AG_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 AG_BUILDDIR=${AG_BUILDDIR:-$(pwd)}
 AG_BIN=${AG_BIN:-$AG_BUILDDIR/authguard}
@@ -118,7 +120,11 @@ tap_is() {
 
 # tap_cmp DESC OP A B: numeric comparison with test(1)'s -eq -ne -lt -le -gt -ge.
 tap_cmp() {
-    if [ "$3" "$2" "$4" ] 2>/dev/null; then
+    case $2 in
+        -eq|-ne|-lt|-le|-gt|-ge) ;;
+        *) tap_fail "$1"; tap_diag "tap_cmp: unknown operator '$2'"; return 0 ;;
+    esac
+    if test "$3" "$2" "$4" 2>/dev/null; then
         tap_pass "$1"
         return 0
     fi
