@@ -464,6 +464,15 @@ static void maybe_tick_sync(struct ag_engine *e, int64_t t_ms)
     int64_t last = atomic_load_explicit(&e->last_tick_s, memory_order_relaxed);
     if (s - last < SYNC_TICK_S)
         return;
+    /* A replay compresses hours of event time into seconds, so a sweep per
+     * minute of event time would walk the whole table many times over.
+     * Expiry only frees slots early (an insert evicts stale keys anyway)
+     * and windows age by bucket index, so a replay sweeps only once the
+     * table is filling up. */
+    if (ag_table_used(e->table) < e->cfg.table_slots / 8) {
+        atomic_store_explicit(&e->last_tick_s, s, memory_order_relaxed);
+        return;
+    }
     if (atomic_compare_exchange_strong(&e->last_tick_s, &last, s))
         ag_engine_tick(e);
 }

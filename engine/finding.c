@@ -155,6 +155,17 @@ static int item_matches(void *arg, const struct ag_recent_item *it)
     }
 }
 
+static uint64_t want_tag(const struct ag_finding_req *req)
+{
+    switch (req->key_kind) {
+    case AG_KEY_SRC: return ag_recent_tag_addr(&req->key_addr, 0);
+    case AG_KEY_SRC64: return ag_recent_tag_addr(&req->key_addr, 1);
+    case AG_KEY_USER:
+    case AG_KEY_LOCAL_USER: return ag_recent_tag_key(req->key_w);
+    default: return 0;
+    }
+}
+
 static void add_name(char (*list)[AG_FINDING_NAME_MAX], uint32_t *n, uint32_t max,
                      const char *s, size_t len)
 {
@@ -315,8 +326,8 @@ void ag_finding_assemble(struct ag_finding *f, const struct ag_finding_req *req,
         g.earliest_ms = INT64_MAX;
         /* The rule's window (plus the bucket slack) before the trip. */
         int64_t span = (int64_t)req->window_s * 1000 * 4 / 3 + 1000;
-        ag_recent_scan(recent, req->time_ms - span, req->time_ms, item_matches, visit_item, &g,
-                       &scratch);
+        ag_recent_scan(recent, req->time_ms - span, req->time_ms, want_tag(req), item_matches,
+                       visit_item, &g, &scratch);
         sort_kept(&g);
         memcpy(f->samples, g.kept, sizeof(g.kept[0]) * g.n_kept);
         f->n_samples = g.n_kept;

@@ -30,6 +30,16 @@ struct entry {
 struct stripe {
     _Alignas(64) _Atomic uint64_t cursor;
     struct entry *e;
+    /* The entries' times and key tags again, densely packed: a finding's
+     * scan skips entries outside its window or about other keys without
+     * touching their cache lines. Only a filter: read_entry() checks time
+     * and keys again under the seqlock. */
+    struct dense *dense;
+};
+
+struct dense {
+    _Atomic int64_t time_ms;
+    _Atomic uint64_t tag;
 };
 
 struct ag_recent {
@@ -63,7 +73,8 @@ int ag_recent_new(struct ag_recent **out, unsigned stripes, uint32_t per_stripe)
     r->per_stripe = per_stripe;
     for (unsigned i = 0; i < stripes; i++) {
         r->stripes[i].e = calloc(per_stripe, sizeof(struct entry));
-        if (r->stripes[i].e == NULL) {
+        r->stripes[i].dense = calloc(per_stripe, sizeof(struct dense));
+        if (r->stripes[i].e == NULL || r->stripes[i].dense == NULL) {
             ag_recent_free(r);
             return -ENOMEM;
         }
@@ -76,8 +87,10 @@ void ag_recent_free(struct ag_recent *r)
 {
     if (r == NULL)
         return;
-    for (unsigned i = 0; i < r->n_stripes; i++)
+    for (unsigned i = 0; i < r->n_stripes; i++) {
         free(r->stripes[i].e);
+        free(r->stripes[i].dense);
+    }
     free(r->stripes);
     free(r);
 }
@@ -85,7 +98,8 @@ void ag_recent_free(struct ag_recent *r)
 size_t ag_recent_memory(const struct ag_recent *r)
 {
     return sizeof(*r) + sizeof(struct stripe) * r->n_stripes +
-           (size_t)r->n_stripes * r->per_stripe * sizeof(struct entry);
+           (size_t)r->n_stripes * r->per_stripe *
+               (sizeof(struct entry) + sizeof(struct dense));
 }
 
 static void put_text(_Atomic uint64_t *words, size_t nwords, const char *s, size_t len)
@@ -134,6 +148,37 @@ static uint64_t make_meta(const struct ag_event *ev, const struct ag_recent_keys
            ((uint64_t)flags << 48);
 }
 
+static uint64_t tag_bit(uint64_t x)
+{
+    return 1ull << ((x * 0x9e3779b97f4a7c15ull) >> 58);
+}
+
+uint64_t ag_recent_tag_addr(const struct ag_addr *a, int prefix64)
+{
+    uint64_t w[2];
+    memcpy(w, a->b, 16);
+    return tag_bit(w[0] ^ (prefix64 && a->af == AG_AF_INET6 ? 0 : w[1] * 31) ^ a->af);
+}
+
+uint64_t ag_recent_tag_key(const uint64_t w[2])
+{
+    return tag_bit(w[0] ^ w[1] * 31);
+}
+
+/* One bit per key an entry is about: its source, its /64, its user and
+ * local user. A scan for one key passes few entries besides its own. */
+static uint64_t keys_tag(const struct ag_recent_keys *k)
+{
+    uint64_t t = 0;
+    if (k->src.af != AG_AF_NONE)
+        t |= ag_recent_tag_addr(&k->src, 0) | ag_recent_tag_addr(&k->src, 1);
+    if (k->has_user)
+        t |= ag_recent_tag_key(k->user);
+    if (k->has_local_user)
+        t |= ag_recent_tag_key(k->local_user);
+    return t;
+}
+
 uint64_t ag_recent_put(struct ag_recent *r, unsigned stripe, const struct ag_event *ev,
                        const struct ag_recent_keys *keys)
 {
@@ -169,6 +214,9 @@ uint64_t ag_recent_put(struct ag_recent *r, unsigned stripe, const struct ag_eve
     put_text(e->host, NAME_WORDS, ag_span_ptr(ev, ev->host), host_len);
     put_text(e->line, LINE_WORDS, ev->line, line_len);
     atomic_store_explicit(&e->seq, 2 * n + 2, memory_order_release);
+    struct dense *d = &st->dense[n % r->per_stripe];
+    atomic_store_explicit(&d->time_ms, ev->time_ms, memory_order_relaxed);
+    atomic_store_explicit(&d->tag, keys_tag(keys), memory_order_relaxed);
     return ((uint64_t)si << 48) | ((n + 1) & 0xffffffffffffull);
 }
 
@@ -216,14 +264,20 @@ static int read_entry(struct entry *e, unsigned si, int64_t from_ms, int64_t to_
     return atomic_load_explicit(&e->seq, memory_order_acquire) == s1;
 }
 
-void ag_recent_scan(struct ag_recent *r, int64_t from_ms, int64_t to_ms,
+void ag_recent_scan(struct ag_recent *r, int64_t from_ms, int64_t to_ms, uint64_t want_tag,
                     ag_recent_match_fn match, ag_recent_visit_fn fn, void *arg,
                     struct ag_recent_item *scratch)
 {
     for (unsigned si = 0; si < r->n_stripes; si++) {
         struct stripe *st = &r->stripes[si];
-        for (uint32_t i = 0; i < r->per_stripe; i++)
+        for (uint32_t i = 0; i < r->per_stripe; i++) {
+            int64_t t = atomic_load_explicit(&st->dense[i].time_ms, memory_order_relaxed);
+            if (t < from_ms || t > to_ms ||
+                (want_tag && !(atomic_load_explicit(&st->dense[i].tag, memory_order_relaxed) &
+                               want_tag)))
+                continue;
             if (read_entry(&st->e[i], si, from_ms, to_ms, match, arg, scratch))
                 fn(arg, scratch);
+        }
     }
 }

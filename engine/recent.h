@@ -54,11 +54,16 @@ uint64_t ag_recent_put(struct ag_recent *r, unsigned stripe, const struct ag_eve
 
 /* Calls fn for every entry whose time lies in [from_ms, to_ms] and that
  * match() accepts, with a consistent copy (in scratch). Entries being
- * written during the scan are skipped. */
+ * written during the scan are skipped. want_tag (0: none) pre-filters on the
+ * tag of the key sought, from ag_recent_tag_addr() or ag_recent_tag_key(). */
 typedef int (*ag_recent_match_fn)(void *arg, const struct ag_recent_item *item);
 typedef void (*ag_recent_visit_fn)(void *arg, const struct ag_recent_item *item);
-void ag_recent_scan(struct ag_recent *r, int64_t from_ms, int64_t to_ms,
+void ag_recent_scan(struct ag_recent *r, int64_t from_ms, int64_t to_ms, uint64_t want_tag,
                     ag_recent_match_fn match, ag_recent_visit_fn fn, void *arg,
                     struct ag_recent_item *scratch);
+
+/* Tag of a source address (prefix64: of its /64) or of a text key. */
+uint64_t ag_recent_tag_addr(const struct ag_addr *a, int prefix64);
+uint64_t ag_recent_tag_key(const uint64_t w[2]);
 
 #endif

@@ -57,6 +57,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define ST_EMPTY 0u
 #define ST_BUSY 1u
@@ -278,15 +279,12 @@ int ag_table_new(struct ag_table **out, const struct ag_table_config *cfg)
     struct ag_table *t = calloc(1, sizeof(*t));
     if (t == NULL)
         return -ENOMEM;
-    /* aligned_alloc wants a size that is a multiple of the alignment; the
-     * pages stay untouched (zero) until a key lands in them. */
     size_t bytes = (size_t)cfg->slots * sizeof(struct ag_slot);
-    t->slots = aligned_alloc(64, bytes);
+    t->slots = ag_table_zalloc(bytes);
     if (t->slots == NULL) {
         free(t);
         return -ENOMEM;
     }
-    memset(t->slots, 0, bytes);
     t->mask = cfg->slots - 1;
     t->probe = cfg->probe;
     t->evict_idle_ms = cfg->evict_idle_ms;
@@ -303,8 +301,28 @@ void ag_table_free(struct ag_table *t)
 {
     if (t == NULL)
         return;
-    free(t->slots);
+    ag_table_zfree(t->slots, (size_t)(t->mask + 1) * sizeof(struct ag_slot));
     free(t);
+}
+
+void *ag_table_zalloc(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    /* Huge pages where the kernel allows them: a probe into a 128 MiB table
+     * then misses the TLB far less, and the first touch faults 512 times
+     * less often. A refusal only costs speed. */
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+void ag_table_zfree(void *p, size_t bytes)
+{
+    if (p != NULL)
+        munmap(p, bytes);
 }
 
 size_t ag_table_memory(const struct ag_table *t)

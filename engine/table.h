@@ -141,4 +141,10 @@ void ag_table_sweep(struct ag_table *t, int64_t now_ms, int64_t ttl_ms, uint32_t
 /* Live keys right now (inserts minus expiries). */
 uint64_t ag_table_used(const struct ag_table *t);
 
+/* Zeroed memory for the big fixed tables, straight from the kernel (so
+ * untouched pages cost nothing) and in huge pages where allowed; 64-byte
+ * aligned. NULL when out of memory. */
+void *ag_table_zalloc(size_t bytes);
+void ag_table_zfree(void *p, size_t bytes);
+
 #endif

@@ -132,12 +132,11 @@ int ag_pairs_new(struct ag_pairs **out, uint32_t entries, const uint64_t hash_ke
     struct ag_pairs *p = calloc(1, sizeof(*p));
     if (p == NULL)
         return -ENOMEM;
-    p->e = aligned_alloc(64, (size_t)entries * sizeof(*p->e));
+    p->e = ag_table_zalloc((size_t)entries * sizeof(*p->e));
     if (p->e == NULL) {
         free(p);
         return -ENOMEM;
     }
-    memset(p->e, 0, (size_t)entries * sizeof(*p->e));
     p->mask = entries - 1;
     p->hash_key[0] = hash_key[0] ^ 0x7061697273ull; /* distinct from the table's hash */
     p->hash_key[1] = hash_key[1];
@@ -151,7 +150,7 @@ void ag_pairs_free(struct ag_pairs *p)
 {
     if (p == NULL)
         return;
-    free(p->e);
+    ag_table_zfree((void *)p->e, (size_t)(p->mask + 1) * sizeof(*p->e));
     free(p);
 }
 
