@@ -9,10 +9,12 @@
 #include <string.h>
 
 #include "plugin/authguard.h"
+#include "sinks/jsonl.h"
 #include "sinks/summary.h"
 
 struct ag_pipeline {
     const struct ag_config *cfg;
+    struct ag_sink_env env;
     struct ag_engine *eng;
     struct ag_sink *sinks, **tail;
     struct ag_ocsf_ctx ctx;
@@ -46,6 +48,41 @@ static void route_finding(struct ag_pipeline *p, struct ag_finding *f)
     free(remediation);
 }
 
+/* A summarizer's better summary: the same finding, as an Update, to every
+ * other sink. */
+static void publish_update(void *pipe, struct ag_sink *from, struct ag_finding *f,
+                           const char *remediation)
+{
+    struct ag_pipeline *p = pipe;
+    f->activity = AG_ACTIVITY_UPDATE;
+    atomic_fetch_add_explicit(&p->updates, 1, memory_order_relaxed);
+    for (struct ag_sink *s = p->sinks; s; s = s->next)
+        if (s != from && s->ops->finding)
+            s->ops->finding(s, f, remediation);
+}
+
+/* Every sink a configuration can name. Summarizers come first: they see a
+ * finding before the sinks that deliver it. */
+static const struct {
+    const char *section;
+    ag_sink_create_fn create;
+} sink_types[] = {
+    {"sink.jsonl", ag_jsonl_create},
+};
+
+int ag_pipeline_add_configured_sinks(struct ag_pipeline *p, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof sink_types / sizeof sink_types[0]; i++) {
+        if (!ag_conf_has_section(p->cfg->conf, sink_types[i].section))
+            continue;
+        struct ag_sink *s = sink_types[i].create(&p->env, err, errlen);
+        if (!s)
+            return -1;
+        ag_pipeline_add_sink(p, s);
+    }
+    return ag_conf_check_unused(p->cfg->conf, "sink.", err, errlen);
+}
+
 static void on_output(void *ud, const struct ag_output *o)
 {
     struct ag_pipeline *p = ud;
@@ -69,6 +106,11 @@ struct ag_pipeline *ag_pipeline_new(const struct ag_config *cfg, int synchronous
     p->cfg = cfg;
     p->tail = &p->sinks;
     p->ctx.product_version = AG_VERSION;
+    p->env.conf = cfg->conf;
+    p->env.ocsf = &p->ctx;
+    p->env.summary = &cfg->summary;
+    p->env.publish_update = publish_update;
+    p->env.pipe = p;
     p->eng = ag_engine_new(&ec, on_output, p, err, errlen);
     if (!p->eng) {
         free(p);

@@ -29,6 +29,11 @@ struct ag_pipeline *ag_pipeline_new(const struct ag_config *cfg, int synchronous
  * Add every sink before the first feed. */
 void ag_pipeline_add_sink(struct ag_pipeline *p, struct ag_sink *s);
 
+/* Creates every sink whose [sink.NAME] section the configuration has, in
+ * a fixed order (summarizers first, so their updates reach the others).
+ * 0, or -1 with "[sink.NAME] ..." in err. */
+int ag_pipeline_add_configured_sinks(struct ag_pipeline *p, char *err, size_t errlen);
+
 /* What OCSF output says about this host; the pipeline owns it. */
 struct ag_ocsf_ctx *ag_pipeline_ocsf_ctx(struct ag_pipeline *p);
 

@@ -475,7 +475,8 @@ static int setup(struct scan *s, int argc, char **argv)
     }
     s->parser = malloc(sizeof *s->parser);
     s->pipe = s->parser ? ag_pipeline_new(&s->cfg, 1, err, sizeof err) : NULL;
-    if (!s->pipe || add_output(s, err, sizeof err) < 0) {
+    if (!s->pipe || add_output(s, err, sizeof err) < 0 ||
+        ag_pipeline_add_configured_sinks(s->pipe, err, sizeof err) < 0) {
         fprintf(stderr, "authguard scan: %s\n", s->parser ? err : "out of memory");
         return -1;
     }

@@ -130,14 +130,14 @@ struct ag_sink *ag_jsonl_new(const char *path, enum ag_event_filter events,
     return &j->base;
 }
 
-struct ag_sink *ag_jsonl_from_conf(const struct ag_conf *c, const struct ag_ocsf_ctx *ctx,
-                                   char *err, size_t errlen)
+struct ag_sink *ag_jsonl_create(const struct ag_sink_env *env, char *err, size_t errlen)
 {
+    const struct ag_conf *c = env->conf;
     static const char *const modes[] = {"all", "failures", "none", NULL};
     const char *path = "-";
     int events = AG_EVENTS_ALL;
     if (ag_conf_str(c, "sink.jsonl", "path", &path, err, errlen) < 0 ||
         ag_conf_enum(c, "sink.jsonl", "events", modes, &events, err, errlen) < 0)
         return NULL;
-    return ag_jsonl_new(path, (enum ag_event_filter)events, ctx, err, errlen);
+    return ag_jsonl_new(path, (enum ag_event_filter)events, env->ocsf, err, errlen);
 }

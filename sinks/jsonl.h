@@ -19,7 +19,6 @@ struct ag_sink *ag_jsonl_new(const char *path, enum ag_event_filter events,
                              const struct ag_ocsf_ctx *ctx, char *err, size_t errlen);
 
 /* From [sink.jsonl]: path (default "-"), events = all|failures|none. */
-struct ag_sink *ag_jsonl_from_conf(const struct ag_conf *c, const struct ag_ocsf_ctx *ctx,
-                                   char *err, size_t errlen);
+struct ag_sink *ag_jsonl_create(const struct ag_sink_env *env, char *err, size_t errlen);
 
 #endif

@@ -3,9 +3,12 @@
  *
  * A sink embeds struct ag_sink first in its own struct and fills ops. The
  * pipeline calls event() from every feeding thread at once (keep it short:
- * render, enqueue, return) and finding() from one thread at a time. */
+ * render, enqueue, return) and finding() from the engine's finding worker
+ * and from summarizers' threads (their updates): both must be thread-safe. */
 #ifndef AG_SINK_H
 #define AG_SINK_H
+
+#include <stddef.h>
 
 #include "engine/finding.h"
 #include "filters/event.h"
@@ -28,5 +31,25 @@ struct ag_sink {
     const struct ag_sink_ops *ops;
     struct ag_sink *next; /* the pipeline's list */
 };
+
+struct ag_conf;
+struct ag_ocsf_ctx;
+struct ag_summary_config;
+
+/* What a sink may use of the running authguard; valid for the sink's life. */
+struct ag_sink_env {
+    const struct ag_conf *conf;                /* the whole file: read your section */
+    const struct ag_ocsf_ctx *ocsf;            /* product, instance, region */
+    const struct ag_summary_config *summary;   /* allowlist, trusted range, instance */
+    /* A summarizer hands a finding with a better summary back here; the
+     * pipeline sends it, as an OCSF Update, to every sink but `from`. */
+    void (*publish_update)(void *pipe, struct ag_sink *from, struct ag_finding *f,
+                           const char *remediation);
+    void *pipe;
+};
+
+/* Creates a sink from its [sink.NAME] section; NULL with err filled. */
+typedef struct ag_sink *(*ag_sink_create_fn)(const struct ag_sink_env *env, char *err,
+                                             size_t errlen);
 
 #endif

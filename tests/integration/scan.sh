@@ -122,4 +122,21 @@ n_strict=$(grep -c '"activity_id":1,"activity_name":"Create"' "$T/strict.jsonl" 
 tap_cmp "a stricter bruteforce threshold finds more" -gt "$n_strict" "$n_default"
 tap_not "a disabled rule raises nothing" grep -q '"rule":"slow_bruteforce"' "$T/strict.jsonl"
 
+# -- a configured JSON-lines sink ---------------------------------------------------
+printf '[sink.jsonl]\npath = %s\nevents = failures\n' "$T/sink.jsonl" >"$T/sink.conf"
+"$AG_BIN" scan --no-progress --config "$T/sink.conf" "$S/tests/data/sample.log" >/dev/null 2>&1
+tap_check "[sink.jsonl] writes findings and failure events to its file" "$PY" -c '
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1])]
+ev = [o for o in objs if o["class_uid"] == 3002]
+fi = [o for o in objs if o["class_uid"] == 2004]
+assert ev and fi, (len(ev), len(fi))
+assert all(o["status_id"] == 2 for o in ev), "a success passed events = failures"
+' "$T/sink.jsonl"
+printf '[sink.jsonl]\npath = %s\nformat = xml\n' "$T/x.jsonl" >"$T/sinkbad.conf"
+rc=0
+"$AG_BIN" scan --config "$T/sinkbad.conf" "$S/tests/data/sample.log" >/dev/null 2>"$T/sinkbad.err" || rc=$?
+tap_is "an unknown sink key is refused" 2 "$rc"
+tap_grep "the error names the sink key" 'sinkbad.conf:3: \[sink.jsonl\] format: unknown key' "$T/sinkbad.err"
+
 tap_done
