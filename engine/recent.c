@@ -37,6 +37,9 @@ struct stripe {
     struct dense *dense;
 };
 
+/* How far back in event time feeders may write relative to each other. */
+#define AG_RECENT_DISORDER_MS (10 * 60 * 1000)
+
 struct dense {
     _Atomic int64_t time_ms;
     _Atomic uint64_t tag;
@@ -270,8 +273,15 @@ void ag_recent_scan(struct ag_recent *r, int64_t from_ms, int64_t to_ms, uint64_
 {
     for (unsigned si = 0; si < r->n_stripes; si++) {
         struct stripe *st = &r->stripes[si];
-        for (uint32_t i = 0; i < r->per_stripe; i++) {
+        uint64_t n = atomic_load_explicit(&st->cursor, memory_order_relaxed);
+        /* Newest first: a stripe is written in feed order, so once entries
+         * are well before the window (beyond what feeders' disorder could
+         * explain) the rest of the stripe is older still. */
+        for (uint64_t k = 1; k <= r->per_stripe && k <= n; k++) {
+            uint32_t i = (uint32_t)((n - k) % r->per_stripe);
             int64_t t = atomic_load_explicit(&st->dense[i].time_ms, memory_order_relaxed);
+            if (t < from_ms - AG_RECENT_DISORDER_MS)
+                break;
             if (t < from_ms || t > to_ms ||
                 (want_tag && !(atomic_load_explicit(&st->dense[i].tag, memory_order_relaxed) &
                                want_tag)))
