@@ -122,9 +122,10 @@ static void put_measure(struct ag_buf *b, const struct ag_finding *f)
 static void put_totals(struct ag_buf *b, const struct ag_finding *f)
 {
     const struct ag_counts *c = &f->counts;
-    ag_buf_printf(b, "- Totals since first seen: %u failures (%u naming non-existent users), "
-                     "%u successes, %u pre-auth probes",
-                  c->failures, c->invalid_users, c->successes, c->preauth);
+    ag_buf_printf(b, "- Totals since first seen: %u failure%s (%u naming non-existent users), "
+                     "%u success%s, %u pre-auth probe%s",
+                  c->failures, c->failures == 1 ? "" : "s", c->invalid_users, c->successes,
+                  c->successes == 1 ? "" : "es", c->preauth, c->preauth == 1 ? "" : "s");
     if (c->privilege)
         ag_buf_printf(b, ", %u privilege failures", c->privilege);
     ag_buf_puts(b, ".\n");
