@@ -61,6 +61,7 @@ static int64_t floor_div(int64_t a, int64_t b)
 void ag_tzcache_init(struct ag_tzcache *tz)
 {
     memset(tz, 0, sizeof *tz);
+    memset(tz->iso_minute, 0xff, sizeof tz->iso_minute); /* matches no timestamp */
     for (int i = 0; i < AG_TZCACHE_SLOTS; i++)
         tz->hour[i] = INT64_MIN;
     tz->year_first_day = 1; /* empty range: the first arrival fills it */
@@ -288,31 +289,48 @@ static int zone_offset(const char *s, size_t len, size_t *i, int32_t *off)
 
 /* RFC 3339: "YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|+hhmm)". Without a zone
  * (some relays drop it) the time is local. */
+static int finish_iso_time(struct ag_tzcache *tz, const char *s, size_t len, size_t *i,
+                           int64_t wall_s, int64_t *out_ms);
+
 static int parse_iso_time(struct ag_tzcache *tz, const char *s, size_t len, size_t *i,
                           int64_t *out_ms)
 {
     const char *p = s + *i;
-    if (len - *i < 19 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
-        p[16] != ':')
+    if (len - *i < 19 || p[16] != ':')
+        return -1;
+    if (memcmp(p, tz->iso_minute, 16) == 0) {
+        int sec = d2(p + 17);
+        if (sec < 0 || sec > 60)
+            return -1;
+        return finish_iso_time(tz, s, len, i, tz->iso_minute_s + sec, out_ms);
+    }
+    if (p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':')
         return -1;
     int yh = d2(p), yl = d2(p + 2), mo = d2(p + 5), d = d2(p + 8);
     int h = d2(p + 11), mi = d2(p + 14), sec = d2(p + 17);
     if (yh < 0 || yl < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || !clock_ok(h, mi, sec))
         return -1;
+    int64_t wall = ag_days_from_civil(yh * 100 + yl, (unsigned)mo, (unsigned)d) * SECS_PER_DAY +
+                   h * 3600 + mi * 60;
+    memcpy(tz->iso_minute, p, 16);
+    tz->iso_minute_s = wall;
+    return finish_iso_time(tz, s, len, i, wall + sec, out_ms);
+}
+
+/* The fraction and zone after "YYYY-MM-DDTHH:MM:SS"; wall_s is the local
+ * wall-clock time as seconds since the epoch. */
+static int finish_iso_time(struct ag_tzcache *tz, const char *s, size_t len, size_t *i,
+                           int64_t wall_s, int64_t *out_ms)
+{
     size_t j = *i + 19;
     int ms = fraction_ms(s, len, &j);
-    int64_t y = yh * 100 + yl;
     int32_t off = 0;
     int z = zone_offset(s, len, &j, &off);
     if (z < 0)
         return -1;
-    if (z > 0) {
-        *out_ms = local_to_utc_ms(tz, y, (unsigned)mo, (unsigned)d, h, mi, sec, ms);
-    } else {
-        int64_t secs = ag_days_from_civil(y, (unsigned)mo, (unsigned)d) * SECS_PER_DAY +
-                       h * 3600 + mi * 60 + sec - off;
-        *out_ms = secs * 1000 + ms;
-    }
+    if (z > 0) /* no zone: the local one */
+        off = tz_offset(tz, wall_s);
+    *out_ms = (wall_s - off) * 1000 + ms;
     *i = j;
     return 0;
 }

@@ -28,6 +28,11 @@ struct ag_tzcache {
     int64_t year_first_day;           /* days since epoch of Jan 1 */
     int64_t year_end_day;             /* days since epoch of next Jan 1 */
     int32_t year;
+    /* The last ISO 8601 "YYYY-MM-DDTHH:MM" seen and its wall-clock seconds:
+     * consecutive lines share their minute, so most timestamps cost one
+     * 16-byte compare and two digits. */
+    char iso_minute[16];
+    int64_t iso_minute_s;             /* days * 86400 + HH * 3600 + MM * 60 */
 };
 
 void ag_tzcache_init(struct ag_tzcache *tz);

@@ -174,6 +174,42 @@ START_TEST(iso8601_forms)
 }
 END_TEST
 
+/* One parser, many lines: the minute cache must give each line its own
+ * second and zone, and never let a bad second through. */
+START_TEST(iso8601_same_minute_cache)
+{
+    struct ag_tzcache tz;
+    ag_tzcache_init(&tz);
+    ag_tzcache_set_fixed(&tz, 7200);
+    static const struct {
+        const char *line;
+        int64_t ms; /* -1: rejected */
+    } cases[] = {
+        {"2024-11-09T04:07:51Z h p: m", T0},
+        {"2024-11-09T04:07:52.5Z h p: m", T0 + 1500},
+        {"2024-11-09T04:07:52+01:00 h p: m", T0 + 1000 - 3600000},
+        {"2024-11-09T04:07:53 h p: m", T0 + 2000 - 7200000},
+        {"2024-11-09T04:07:5x h p: m", -1},
+        {"2024-11-09T04:07:61Z h p: m", -1},
+        {"2024-11-09T04:08:00Z h p: m", T0 + 9000},
+        {"2024-11-09T04:07:51Z h p: m", T0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ag_syslog_hdr h;
+        char *b;
+        int rc = hdr_parse(&tz, cases[i].line, strlen(cases[i].line), ARRIVAL, &h, &b);
+        free(b);
+        if (cases[i].ms < 0) {
+            ck_assert_msg(rc < 0 || !h.has_time, "accepted: %s", cases[i].line);
+            continue;
+        }
+        ck_assert_msg(rc == 0 && h.has_time, "refused: %s", cases[i].line);
+        ck_assert_msg(h.time_ms == cases[i].ms, "%s: %lld, expected %lld", cases[i].line,
+                      (long long)h.time_ms, (long long)cases[i].ms);
+    }
+}
+END_TEST
+
 START_TEST(rfc5424_forms)
 {
     struct hdr_want w = {T0 + 3, 34, "host", "sshd", "msg text", 1234};
@@ -444,6 +480,7 @@ static Suite *suite(void)
     tcase_add_test(tc, rfc3164_fraction_and_zone);
     tcase_add_test(tc, bsd_year_inference);
     tcase_add_test(tc, iso8601_forms);
+    tcase_add_test(tc, iso8601_same_minute_cache);
     tcase_add_test(tc, rfc5424_forms);
     tcase_add_test(tc, rfc5424_nil_values);
     tcase_add_test(tc, rfc5424_malformed);
