@@ -115,18 +115,26 @@ int ag_pam_recognize(struct ag_event *ev)
         classify_service(ev, svc, (size_t)(colon - svc));
         return 1;
     }
-    uint32_t n;
-    if (p < e && ag_is_digit(*p)) {
-        if (ag_take_uint(&p, e, 5, 65535, &n) < 0 || n == 0 ||
-            !ag_skip(&p, e, AG_LIT(" more authentication failure")))
-            return 0;
-        ag_skip(&p, e, AG_LIT("s"));
-        if (!ag_skip(&p, e, AG_LIT("; ")) || ag_pam_fields(ev, p, e) < 0)
-            return 0;
-        ev->kind = AG_EV_PAM_MORE_FAILURES;
-        ev->count = (uint16_t)n;
-        ev->flags |= AG_EVF_ECHO;
-        return 1;
-    }
+    if (p < e && ag_is_digit(*p))
+        return ag_pam_more(ev, p, e);
     return faillock_locked(ev, p, e);
+}
+
+/* "N more authentication failure[s]; logname= ... rhost=ADDR  user=X",
+ * logged when a session ends: it repeats failures already logged one by
+ * one, hence AG_EVF_ECHO. */
+int ag_pam_more(struct ag_event *ev, const char *p, const char *e)
+{
+    uint32_t n;
+    if (ag_take_uint(&p, e, 5, 65535, &n) < 0 || n == 0 ||
+        !ag_skip(&p, e, AG_LIT(" more authentication failure")))
+        return 0;
+    ag_skip(&p, e, AG_LIT("s"));
+    if (!ag_skip(&p, e, AG_LIT("; ")) || ag_pam_fields(ev, p, e) < 0)
+        return 0;
+    ev->kind = AG_EV_PAM_MORE_FAILURES;
+    ev->method = AG_M_PAM;
+    ev->count = (uint16_t)n;
+    ev->flags |= AG_EVF_ECHO;
+    return 1;
 }

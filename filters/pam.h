@@ -16,4 +16,8 @@ int ag_pam_recognize(struct ag_event *ev);
  * when the text is not such a list. */
 int ag_pam_fields(struct ag_event *ev, const char *p, const char *e);
 
+/* "N more authentication failure[s]; FIELDS" at [p, e), as PAM modules and
+ * sshd itself print it. Returns 1 (ev filled) or 0. */
+int ag_pam_more(struct ag_event *ev, const char *p, const char *e);
+
 #endif

@@ -559,23 +559,10 @@ static int shape_fatal(struct ag_event *ev, const char *p, const char *e)
     return 1;
 }
 
-/* "PAM N more authentication failure[s]; logname= ... rhost=ADDR  user=X",
- * logged when a connection ends; it repeats failures already logged one by
- * one, hence AG_EVF_ECHO. */
+/* "PAM N more authentication failure[s]; ...", as sshd prints it. */
 static int shape_pam_more(struct ag_event *ev, const char *p, const char *e)
 {
-    uint32_t n;
-    if (!ag_skip(&p, e, AG_LIT("PAM ")) || ag_take_uint(&p, e, 5, 65535, &n) < 0 || n == 0 ||
-        !ag_skip(&p, e, AG_LIT(" more authentication failure")))
-        return 0;
-    ag_skip(&p, e, AG_LIT("s"));
-    if (!ag_skip(&p, e, AG_LIT("; ")) || ag_pam_fields(ev, p, e) < 0)
-        return 0;
-    ev->kind = AG_EV_PAM_MORE_FAILURES;
-    ev->method = AG_M_PAM;
-    ev->count = (uint16_t)n;
-    ev->flags |= AG_EVF_ECHO;
-    return 1;
+    return ag_skip(&p, e, AG_LIT("PAM ")) && ag_pam_more(ev, p, e);
 }
 
 int ag_sshd_recognize(struct ag_event *ev)
