@@ -8,7 +8,7 @@
 #include <string.h>
 
 const char *const ag_config_sections[] = {
-    "input", "input.", "engine", "rule.", "summary", "sink.", "aggregate", NULL};
+    "input", "input.", "engine", "rule.", "summary", "sink.", "aggregate", "aws", NULL};
 
 static const char *const severities[] = {"unknown", "informational", "low", "medium",
                                          "high", "critical", "fatal", NULL};

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "plugin/authguard.h"
+#include "sinks/aws.h"
 #include "sinks/jsonl.h"
 #include "sinks/summary.h"
 
@@ -18,6 +19,8 @@ struct ag_pipeline {
     struct ag_engine *eng;
     struct ag_sink *sinks, **tail;
     struct ag_ocsf_ctx ctx;
+    struct ag_summary_config summary; /* cfg's, with the instance context */
+    struct ag_instance_ctx inst;
     _Atomic uint64_t by_rule[AG_RULE_COUNT];
     _Atomic uint64_t updates;
 };
@@ -32,7 +35,7 @@ static void route_event(struct ag_pipeline *p, const struct ag_output *o)
 static void route_finding(struct ag_pipeline *p, struct ag_finding *f)
 {
     char *remediation = NULL;
-    char *summary = ag_summary_build(f, &p->cfg->summary, &remediation);
+    char *summary = ag_summary_build(f, &p->summary, &remediation);
     if (summary) {
         free(f->summary);
         f->summary = summary;
@@ -108,7 +111,21 @@ struct ag_pipeline *ag_pipeline_new(const struct ag_config *cfg, int synchronous
     p->ctx.product_version = AG_VERSION;
     p->env.conf = cfg->conf;
     p->env.ocsf = &p->ctx;
-    p->env.summary = &cfg->summary;
+    p->summary = cfg->summary;
+    /* [aws] imds = on: real sg-/subnet- ids in the commands (off by default) */
+    int known = ag_aws_instance_at_start(cfg->conf, &p->inst, err, errlen);
+    if (known < 0 || ag_conf_check_unused(cfg->conf, "aws", err, errlen) < 0) {
+        free(p);
+        return NULL;
+    }
+    if (err[0])
+        fprintf(stderr, "authguard: %s\n", err);
+    if (known > 0) {
+        p->summary.instance = &p->inst;
+        p->ctx.instance_id = p->inst.instance_id;
+        p->ctx.region = p->inst.region;
+    }
+    p->env.summary = &p->summary;
     p->env.publish_update = publish_update;
     p->env.pipe = p;
     p->eng = ag_engine_new(&ec, on_output, p, err, errlen);

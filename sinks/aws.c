@@ -798,6 +798,25 @@ void ag_imds_stats(struct ag_imds *m, struct ag_imds_stats *st)
     pthread_mutex_unlock(&m->lock);
 }
 
+int ag_aws_instance_at_start(const struct ag_conf *c, struct ag_instance_ctx *out, char *err,
+                             size_t errlen)
+{
+    struct ag_aws_config cfg;
+    memset(out, 0, sizeof *out);
+    err[0] = '\0';
+    if (ag_aws_config_load(c, &cfg, err, errlen) < 0)
+        return -1;
+    if (!cfg.imds)
+        return 0;
+    struct ag_imds *m = ag_imds_new(cfg.imds_endpoint, cfg.imds_timeout_ms, cfg.imds_refresh_ms);
+    int rc = m ? ag_imds_instance(m, out) : -ENOMEM;
+    ag_imds_free(m);
+    if (rc < 0)
+        snprintf(err, errlen, "[aws] imds: no instance metadata at %s (%s); commands keep "
+                 "placeholders", cfg.imds_endpoint, strerror(-rc));
+    return rc < 0 ? 0 : 1;
+}
+
 /* ---- credentials chain ----------------------------------------------------------- */
 
 struct ag_aws_chain {

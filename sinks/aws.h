@@ -118,6 +118,13 @@ struct ag_imds_stats {
 };
 void ag_imds_stats(struct ag_imds *m, struct ag_imds_stats *st);
 
+/* For the pipeline at start: with [aws] imds = on, the instance context
+ * from IMDS into out (its commands then name real sg-/subnet- ids).
+ * 1 fetched, 0 off or nothing known (out zeroed, a note in err), -1 on a
+ * bad [aws] section (err). */
+int ag_aws_instance_at_start(const struct ag_conf *c, struct ag_instance_ctx *out, char *err,
+                             size_t errlen);
+
 /* ---- credentials chain -------------------------------------------------- */
 
 struct ag_aws_chain;
