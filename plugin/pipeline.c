@@ -11,6 +11,7 @@
 #include "plugin/authguard.h"
 #include "sinks/aws.h"
 #include "sinks/jsonl.h"
+#include "sinks/kafka.h"
 #include "sinks/summary.h"
 
 struct ag_pipeline {
@@ -71,6 +72,7 @@ static const struct {
     ag_sink_create_fn create;
 } sink_types[] = {
     {"sink.jsonl", ag_jsonl_create},
+    {"sink.kafka", ag_kafka_create},
 };
 
 int ag_pipeline_add_configured_sinks(struct ag_pipeline *p, char *err, size_t errlen)

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "plugin/pipeline.h"
 #include "sinks/escape.h"
 #include "sinks/jsonl.h"
+#include "sinks/kafka.h"
 #include "sinks/ocsf.h"
 
 #define OUT_CAP (1u << 20)
@@ -40,6 +42,7 @@ struct scan_opts {
     int have_tz;
     int32_t tz_offset;
     const char *config;
+    const char *kafka;  /* --kafka BROKERS */
 };
 
 /* The terminal sink: the readable view of events and findings. */
@@ -65,7 +68,19 @@ struct scan {
     struct ag_pipeline *pipe;
     struct progress prog;
     int failed_inputs;
+    struct ag_sink *kafka; /* owned by the pipeline */
 };
+
+/* Set by SIGINT/SIGTERM: stop reading, deliver what is pending, report.
+ * A signal handler can only reach a static flag. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
 
 static double mono_s(void)
 {
@@ -287,7 +302,7 @@ static void scan_fd(struct scan *s, int fd, const char *name)
         s->failed_inputs++;
         return;
     }
-    while ((rc = ag_lines_next(&r, &line, &len)) != AG_LINES_EOF) {
+    while (!stop_requested && (rc = ag_lines_next(&r, &line, &len)) != AG_LINES_EOF) {
         if (rc == AG_LINES_ERROR) {
             fprintf(stderr, "authguard: %s: read error: %s\n", name, strerror(r.err));
             s->failed_inputs++;
@@ -367,6 +382,13 @@ static void print_summary(const struct scan *s, FILE *f)
             (unsigned long long)ps.updates, (unsigned long long)ps.engine.table_used,
             (unsigned long long)ps.engine.table_slots, (unsigned long long)ps.engine.dropped,
             (unsigned long long)ps.engine.late, (double)ps.engine.memory_bytes / 1048576.0);
+    if (s->kafka) {
+        struct ag_kafka_stats ks;
+        ag_kafka_stats(s->kafka, &ks);
+        fprintf(f, "scan: kafka %llu delivered, %llu failed, %llu dropped, %llu outstanding\n",
+                (unsigned long long)ks.delivered, (unsigned long long)ks.failed,
+                (unsigned long long)ks.dropped, (unsigned long long)ks.outstanding);
+    }
 }
 
 /* ---- options ------------------------------------------------------------- */
@@ -380,7 +402,9 @@ static void usage(FILE *f)
           "  --config FILE    rules, thresholds, allowlist (default: built-in defaults)\n"
           "  --tz OFFSET      zone of BSD timestamps: UTC, +HH:MM (default: the local zone)\n"
           "  --color WHEN     always, never, auto (default: auto, when stdout is a terminal)\n"
-          "  --no-progress    no progress bar on stderr\n",
+          "  --no-progress    no progress bar on stderr\n"
+          "  --kafka BROKERS  also send events and findings to Kafka (host:port,...), with\n"
+          "                   the [sink.kafka] defaults (topics authguard.events/.findings)\n",
           f);
 }
 
@@ -412,6 +436,7 @@ static int parse_opts(int argc, char **argv, struct scan_opts *o)
         {"json", no_argument, NULL, 'j'},      {"events", no_argument, NULL, 'e'},
         {"tz", required_argument, NULL, 'z'},  {"config", required_argument, NULL, 'c'},
         {"color", required_argument, NULL, 'C'}, {"no-progress", no_argument, NULL, 'P'},
+        {"kafka", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},      {NULL, 0, NULL, 0}};
     int c;
     o->color = o->progress = -1;
@@ -421,6 +446,7 @@ static int parse_opts(int argc, char **argv, struct scan_opts *o)
         case 'j': o->json = 1; break;
         case 'e': o->events = 1; break;
         case 'c': o->config = optarg; break;
+        case 'k': o->kafka = optarg; break;
         case 'P': o->progress = 0; break;
         case 'C':
             if ((o->color = parse_color(optarg)) == -2) {
@@ -466,6 +492,22 @@ static int add_output(struct scan *s, char *err, size_t errlen)
     return 0;
 }
 
+/* --kafka BROKERS: the Kafka sink with its defaults; a [sink.kafka] section
+ * in --config is created by the pipeline instead, never both. */
+static int add_kafka(struct scan *s, char *err, size_t errlen)
+{
+    if (ag_conf_has_section(s->cfg.conf, AG_KAFKA_SECTION)) {
+        snprintf(err, errlen, "--kafka: %s already has a [%s] section; use one or the other",
+                 ag_conf_path(s->cfg.conf), AG_KAFKA_SECTION);
+        return -1;
+    }
+    struct ag_sink_env env = {.conf = s->cfg.conf, .ocsf = ag_pipeline_ocsf_ctx(s->pipe)};
+    if (!(s->kafka = ag_kafka_create_brokers(&env, s->o.kafka, err, errlen)))
+        return -1;
+    ag_pipeline_add_sink(s->pipe, s->kafka);
+    return 0;
+}
+
 static int setup(struct scan *s, int argc, char **argv)
 {
     char err[AG_CONF_ERRLEN];
@@ -476,6 +518,7 @@ static int setup(struct scan *s, int argc, char **argv)
     s->parser = malloc(sizeof *s->parser);
     s->pipe = s->parser ? ag_pipeline_new(&s->cfg, 1, err, sizeof err) : NULL;
     if (!s->pipe || add_output(s, err, sizeof err) < 0 ||
+        (s->o.kafka && add_kafka(s, err, sizeof err) < 0) ||
         ag_pipeline_add_configured_sinks(s->pipe, err, sizeof err) < 0) {
         fprintf(stderr, "authguard scan: %s\n", s->parser ? err : "out of memory");
         return -1;
@@ -508,7 +551,10 @@ int ag_scan_main(int argc, char **argv)
         teardown(&s);
         return 2;
     }
-    for (int i = optind; i < argc; i++)
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    for (int i = optind; i < argc && !stop_requested; i++)
         scan_path(&s, argv[i]);
     progress_show(&s, 0, 1);
     long undelivered = ag_pipeline_flush(s.pipe, 5000);
