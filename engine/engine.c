@@ -160,6 +160,29 @@ int ag_engine_config_check(const struct ag_engine_config *cfg, char *err, size_t
     return 0;
 }
 
+int ag_engine_set_rules(struct ag_engine *e, const struct ag_rule_config *rules,
+                        char *err, size_t errlen)
+{
+    int kept = 0;
+    for (int r = 0; r < AG_RULE_COUNT; r++) {
+        int rc = check_rule(&rules[r], ag_rule_name((enum ag_rule)r), err, errlen);
+        if (rc != 0)
+            return rc;
+    }
+    for (int r = 0; r < AG_RULE_COUNT; r++) {
+        struct ag_rule_config *cur = &e->cfg.rules[r];
+        if (rules[r].window_s != cur->window_s || rules[r].cooldown_s != cur->cooldown_s) {
+            if (kept++ == 0)
+                fail(err, errlen, "rule %s: window and cooldown changes apply at the next "
+                     "start", ag_rule_name((enum ag_rule)r));
+        }
+        cur->enabled = rules[r].enabled;
+        cur->threshold = rules[r].threshold;
+        cur->severity = rules[r].severity;
+    }
+    return kept;
+}
+
 /* ---- life cycle ------------------------------------------------------- */
 
 static void *worker_main(void *arg);

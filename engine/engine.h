@@ -86,6 +86,16 @@ void ag_engine_config_defaults(struct ag_engine_config *cfg);
 /* Checks cfg; 0, or -EINVAL with a message naming the setting in err. */
 int ag_engine_config_check(const struct ag_engine_config *cfg, char *err, size_t errlen);
 
+/* Changes the rules of a running engine, keeping every counter: enabled,
+ * threshold and severity take effect for the next event. Windows and
+ * cooldowns shape the counters and the open findings, so a change to
+ * them is kept for the next start: returns how many rules had one (0:
+ * everything applied; err names the first), or -EINVAL for a bad rule
+ * (nothing applied). The hot path reads rules without a lock: call it
+ * only while no thread is inside ag_engine_feed(). */
+int ag_engine_set_rules(struct ag_engine *eng, const struct ag_rule_config *rules,
+                        char *err, size_t errlen);
+
 /* What the output callback receives. */
 enum ag_output_kind {
     AG_OUT_EVENT = 1,    /* every fed event, from the feeding thread, inside feed */

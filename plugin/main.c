@@ -4,6 +4,7 @@
 
 #include "plugin/authguard.h"
 #include "plugin/bench.h"
+#include "plugin/run.h"
 #include "plugin/scan.h"
 
 struct command {
@@ -15,6 +16,8 @@ struct command {
 static const struct command commands[] = {
     {"scan", ag_scan_main, "recognize auth events in log files or stdin"},
     {"bench", ag_bench_main, "measure recognizer throughput on a log file"},
+    {"run", ag_run_main, "the daemon: journald, files, stdin -> sinks (-c FILE)"},
+    {"check-config", ag_check_config_main, "validate a configuration file"},
 };
 
 static void usage(FILE *f)

@@ -150,6 +150,11 @@ struct ag_ocsf_ctx *ag_pipeline_ocsf_ctx(struct ag_pipeline *p)
     return &p->ctx;
 }
 
+struct ag_engine *ag_pipeline_engine(struct ag_pipeline *p)
+{
+    return p->eng;
+}
+
 int ag_pipeline_feed(struct ag_pipeline *p, const struct ag_event *ev)
 {
     return ag_engine_feed(p->eng, ev);

@@ -37,6 +37,10 @@ int ag_pipeline_add_configured_sinks(struct ag_pipeline *p, char *err, size_t er
 /* What OCSF output says about this host; the pipeline owns it. */
 struct ag_ocsf_ctx *ag_pipeline_ocsf_ctx(struct ag_pipeline *p);
 
+/* The engine, for a host that changes rules while running
+ * (ag_engine_set_rules); the pipeline owns it. */
+struct ag_engine *ag_pipeline_engine(struct ag_pipeline *p);
+
 /* Thread-safe: counts the event and fans it and any finding out. */
 int ag_pipeline_feed(struct ag_pipeline *p, const struct ag_event *ev);
 

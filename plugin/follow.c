@@ -1,0 +1,216 @@
+/* follow.c - complete lines from growing descriptors, and log files
+ * followed through rotation and truncation by polling; see follow.h.
+ * Polling (a read and a stat per call) instead of inotify keeps one code
+ * path for every file system, network ones included. */
+#include "plugin/follow.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- line buffer ------------------------------------------------------------ */
+
+int ag_linebuf_init(struct ag_linebuf *lb)
+{
+    memset(lb, 0, sizeof *lb);
+    lb->buf = malloc(AG_LINEBUF_CAP);
+    return lb->buf ? 0 : -1;
+}
+
+void ag_linebuf_free(struct ag_linebuf *lb)
+{
+    free(lb->buf);
+    lb->buf = NULL;
+}
+
+void ag_linebuf_clear(struct ag_linebuf *lb)
+{
+    lb->start = lb->end = 0;
+    lb->skipping = 0;
+}
+
+ssize_t ag_linebuf_fill(struct ag_linebuf *lb, int fd)
+{
+    if (lb->start > 0 && lb->start == lb->end)
+        lb->start = lb->end = 0;
+    if (lb->end == AG_LINEBUF_CAP && lb->start > 0) {
+        memmove(lb->buf, lb->buf + lb->start, lb->end - lb->start);
+        lb->end -= lb->start;
+        lb->start = 0;
+    }
+    ssize_t n;
+    do
+        n = read(fd, lb->buf + lb->end, AG_LINEBUF_CAP - lb->end);
+    while (n < 0 && errno == EINTR);
+    if (n > 0)
+        lb->end += (size_t)n;
+    return n;
+}
+
+static void trim_cr(const char *line, size_t *len)
+{
+    if (*len && line[*len - 1] == '\r')
+        (*len)--;
+}
+
+int ag_linebuf_next(struct ag_linebuf *lb, const char **line, size_t *len)
+{
+    for (;;) {
+        size_t avail = lb->end - lb->start;
+        char *p = lb->buf + lb->start;
+        char *nl = memchr(p, '\n', avail);
+        if (!nl) {
+            /* No room left for this line to end: drop what there is and
+             * the rest of it, up to its newline. */
+            if (avail >= AG_LINE_MAX) {
+                if (!lb->skipping)
+                    lb->oversize++;
+                lb->skipping = 1;
+                lb->start = lb->end = 0;
+            } else if (lb->end == AG_LINEBUF_CAP) {
+                memmove(lb->buf, p, avail);
+                lb->start = 0;
+                lb->end = avail;
+            }
+            return 0;
+        }
+        size_t n = (size_t)(nl - p);
+        lb->start += n + 1;
+        if (lb->skipping) {
+            lb->skipping = 0;
+            continue;
+        }
+        if (n > AG_LINE_MAX) {
+            lb->oversize++;
+            continue;
+        }
+        *line = p;
+        *len = n;
+        trim_cr(p, len);
+        return 1;
+    }
+}
+
+int ag_linebuf_rest(struct ag_linebuf *lb, const char **line, size_t *len)
+{
+    size_t avail = lb->end - lb->start;
+    int skipping = lb->skipping;
+    *line = lb->buf + lb->start;
+    *len = avail;
+    ag_linebuf_clear(lb);
+    if (!avail || skipping)
+        return 0;
+    trim_cr(*line, len);
+    return 1;
+}
+
+/* ---- following a path --------------------------------------------------------- */
+
+static void reopen(struct ag_follow *f, int at_end)
+{
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return;
+    }
+    f->fd = fd;
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
+    f->off = at_end ? st.st_size : 0;
+    if (at_end)
+        lseek(fd, f->off, SEEK_SET);
+    ag_linebuf_clear(&f->lb);
+}
+
+int ag_follow_open(struct ag_follow *f, const char *path, int from_head)
+{
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    if (strlen(path) >= sizeof f->path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(f->path, path);
+    f->from_head = from_head;
+    if (ag_linebuf_init(&f->lb) < 0)
+        return -1;
+    reopen(f, !from_head);
+    return 0;
+}
+
+static ssize_t drain(struct ag_follow *f, size_t max_bytes, ag_line_fn fn, void *ud)
+{
+    size_t total = 0;
+    const char *line;
+    size_t len;
+    while (total < max_bytes) {
+        ssize_t n = ag_linebuf_fill(&f->lb, f->fd);
+        if (n <= 0)
+            break;
+        total += (size_t)n;
+        f->off += n;
+        while (ag_linebuf_next(&f->lb, &line, &len))
+            fn(ud, line, len);
+    }
+    return (ssize_t)total;
+}
+
+/* The file is finished: its last line counts even without a newline. */
+static void finish(struct ag_follow *f, ag_line_fn fn, void *ud)
+{
+    const char *line;
+    size_t len;
+    drain(f, SIZE_MAX, fn, ud);
+    if (ag_linebuf_rest(&f->lb, &line, &len))
+        fn(ud, line, len);
+    close(f->fd);
+    f->fd = -1;
+}
+
+/* At end of file: has the path been rotated away or the file truncated? */
+static void check_path(struct ag_follow *f, ag_line_fn fn, void *ud)
+{
+    struct stat st, cur;
+    if (stat(f->path, &st) != 0)
+        return; /* rotated, the new one not created yet: keep the old */
+    if (st.st_dev != f->dev || st.st_ino != f->ino) {
+        finish(f, fn, ud);
+        f->rotations++;
+        reopen(f, 0);
+        return;
+    }
+    if (fstat(f->fd, &cur) == 0 && cur.st_size < f->off) {
+        f->truncations++;
+        lseek(f->fd, 0, SEEK_SET);
+        f->off = 0;
+        ag_linebuf_clear(&f->lb);
+    }
+}
+
+ssize_t ag_follow_poll(struct ag_follow *f, size_t max_bytes, ag_line_fn fn, void *ud)
+{
+    if (f->fd < 0) {
+        /* Not there at start: it is new, so read it whole when it comes. */
+        reopen(f, 0);
+        if (f->fd < 0)
+            return 0;
+    }
+    ssize_t n = drain(f, max_bytes, fn, ud);
+    if (n == 0)
+        check_path(f, fn, ud);
+    return n;
+}
+
+void ag_follow_close(struct ag_follow *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    ag_linebuf_free(&f->lb);
+}

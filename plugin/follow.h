@@ -1,0 +1,64 @@
+/* follow.h - the file and stdin inputs of `authguard run`: lines from a
+ * descriptor that keeps growing, and a log file followed like `tail -F`
+ * through appends, rotation by rename and truncation.
+ *
+ * Both hand out complete lines only; a line still being written waits for
+ * its newline (or for the file to be rotated away). */
+#ifndef AG_FOLLOW_H
+#define AG_FOLLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "filters/event.h"
+
+/* Lines out of reads that end anywhere. A line longer than AG_LINE_MAX is
+ * dropped up to its newline and counted, so a hostile writer costs no
+ * memory. */
+struct ag_linebuf {
+    char *buf;          /* AG_LINEBUF_CAP bytes */
+    size_t start, end;  /* unconsumed bytes */
+    int skipping;       /* inside an oversize line */
+    uint64_t oversize;  /* lines dropped for their length */
+};
+
+#define AG_LINEBUF_CAP (AG_LINE_MAX + 65536)
+
+int ag_linebuf_init(struct ag_linebuf *lb);
+void ag_linebuf_free(struct ag_linebuf *lb);
+/* One read(2) from fd into the buffer: bytes read, 0 at end of file, or
+ * -1 with errno (EAGAIN included). */
+ssize_t ag_linebuf_fill(struct ag_linebuf *lb, int fd);
+/* The next complete line (without "\n" or "\r\n"), valid until the next
+ * fill: 1, or 0 when no complete line is buffered. */
+int ag_linebuf_next(struct ag_linebuf *lb, const char **line, size_t *len);
+/* An unterminated last line, taken as a line when its file is finished. */
+int ag_linebuf_rest(struct ag_linebuf *lb, const char **line, size_t *len);
+void ag_linebuf_clear(struct ag_linebuf *lb);
+
+typedef void (*ag_line_fn)(void *ud, const char *line, size_t len);
+
+struct ag_follow {
+    char path[4096];
+    int fd;             /* -1 while the path does not exist */
+    dev_t dev;
+    ino_t ino;
+    off_t off;          /* bytes of the open file consumed */
+    int from_head;      /* the first open: 1 head, 0 end; later opens: head */
+    struct ag_linebuf lb;
+    uint64_t rotations, truncations;
+};
+
+/* Opens path if it exists (else keeps looking for it). 0, or -1 with
+ * errno for a path too long or no memory. */
+int ag_follow_open(struct ag_follow *f, const char *path, int from_head);
+/* Hands fn every complete line appended since the last call (at most about
+ * max_bytes of them); when the file has no more, checks whether the path
+ * now names another file (rotated: the old one is finished first, then the
+ * new one read from its start) or the file shrank (truncated: read again
+ * from its start). Returns the bytes consumed; 0 means nothing new. */
+ssize_t ag_follow_poll(struct ag_follow *f, size_t max_bytes, ag_line_fn fn, void *ud);
+void ag_follow_close(struct ag_follow *f);
+
+#endif
