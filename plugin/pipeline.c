@@ -10,6 +10,7 @@
 
 #include "plugin/authguard.h"
 #include "sinks/aws.h"
+#include "sinks/bedrock.h"
 #include "sinks/jsonl.h"
 #include "sinks/kafka.h"
 #include "sinks/summary.h"
@@ -71,6 +72,7 @@ static const struct {
     const char *section;
     ag_sink_create_fn create;
 } sink_types[] = {
+    {"sink.bedrock", ag_bedrock_create},
     {"sink.jsonl", ag_jsonl_create},
     {"sink.kafka", ag_kafka_create},
 };

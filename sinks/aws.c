@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,9 +427,24 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
     return n;
 }
 
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    const _Atomic int *abort = ud;
+    return atomic_load_explicit(abort, memory_order_relaxed) ? 1 : 0;
+}
+
 int ag_http_do(void *handle, const char *method, const char *url, const char *const *headers,
                size_t n_headers, const char *body, size_t body_len, long connect_timeout_ms,
                long timeout_ms, size_t body_cap, struct ag_http_resp *resp)
+{
+    return ag_http_do_abortable(handle, method, url, headers, n_headers, body, body_len,
+                                connect_timeout_ms, timeout_ms, body_cap, NULL, resp);
+}
+
+int ag_http_do_abortable(void *handle, const char *method, const char *url,
+                         const char *const *headers, size_t n_headers, const char *body,
+                         size_t body_len, long connect_timeout_ms, long timeout_ms,
+                         size_t body_cap, const _Atomic int *abort, struct ag_http_resp *resp)
 {
     CURL *h = handle;
     struct curl_slist *hl = NULL;
@@ -457,6 +473,11 @@ int ag_http_do(void *handle, const char *method, const char *url, const char *co
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &col);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+    if (abort) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)abort);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
     if (body) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);

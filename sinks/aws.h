@@ -162,6 +162,12 @@ struct ag_http_resp {
 int ag_http_do(void *handle, const char *method, const char *url, const char *const *headers,
                size_t n_headers, const char *body, size_t body_len, long connect_timeout_ms,
                long timeout_ms, size_t body_cap, struct ag_http_resp *resp);
+
+/* The same, abandoned as soon as *abort becomes nonzero (shutdown). */
+int ag_http_do_abortable(void *handle, const char *method, const char *url,
+                         const char *const *headers, size_t n_headers, const char *body,
+                         size_t body_len, long connect_timeout_ms, long timeout_ms,
+                         size_t body_cap, const _Atomic int *abort, struct ag_http_resp *resp);
 void ag_http_resp_free(struct ag_http_resp *r);
 
 #endif

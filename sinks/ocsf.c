@@ -393,6 +393,24 @@ static void put_samples(struct ag_buf *b, const struct ag_finding *f)
     ag_buf_putc(b, ']');
 }
 
+static void put_summary_meta(struct ag_buf *b, const struct ag_summary_meta *m)
+{
+    if (m->model) {
+        ag_buf_puts(b, ",\"summary_model\":");
+        put_cstr(b, m->model);
+        ag_buf_puts(b, ",\"summary_usage\":{\"input_tokens\":");
+        ag_buf_put_u64(b, m->input_tokens);
+        put_kv_u64(b, "output_tokens", m->output_tokens, 0);
+        ag_buf_putc(b, '}');
+        put_kv_u64(b, "summary_latency_ms", m->latency_ms, 0);
+        put_kv_u64(b, "summary_tool_rounds", m->tool_rounds, 0);
+    }
+    if (m->error) {
+        ag_buf_puts(b, ",\"summary_error\":");
+        put_cstr(b, m->error);
+    }
+}
+
 static void put_finding_unmapped(struct ag_buf *b, const struct ag_finding *f)
 {
     ag_buf_puts(b, ",\"unmapped\":{\"authguard\":{\"rule\":");
@@ -418,6 +436,8 @@ static void put_finding_unmapped(struct ag_buf *b, const struct ag_finding *f)
         ag_buf_puts(b, strncmp(f->summary_source, "bedrock", 7) == 0
                            ? ",\"llm_generated\":true" : ",\"llm_generated\":false");
     }
+    if (f->ext)
+        put_summary_meta(b, f->ext);
     ag_buf_puts(b, "}}");
 }
 

@@ -25,6 +25,17 @@ struct ag_ocsf_ctx {
     const char *account_id;
 };
 
+/* What a summarizer reports about the summary it publishes: while it
+ * hands an Update to the pipeline, the finding's ext points to one of these
+ * (NULL otherwise), and unmapped.authguard carries it. */
+struct ag_summary_meta {
+    const char *model;          /* model id, or NULL */
+    uint32_t input_tokens, output_tokens;
+    uint32_t latency_ms;        /* of the whole exchange, tool rounds included */
+    uint32_t tool_rounds;
+    const char *error;          /* why the built-in summary stands, or NULL */
+};
+
 /* Appends one OCSF Authentication object (no newline). counts (the
  * engine's counts of the event's source at that moment) may be NULL. */
 void ag_ocsf_event(struct ag_buf *b, const struct ag_event *ev,
