@@ -162,6 +162,13 @@ int ag_pipeline_feed(struct ag_pipeline *p, const struct ag_event *ev)
     return ag_engine_feed(p->eng, ev);
 }
 
+void ag_pipeline_emit_event(struct ag_pipeline *p, const struct ag_event *ev,
+                            const struct ag_counts *counts)
+{
+    struct ag_output o = {.kind = AG_OUT_EVENT, .event = ev, .counts = counts};
+    route_event(p, &o);
+}
+
 long ag_pipeline_flush(struct ag_pipeline *p, int timeout_ms)
 {
     long pending = 0;

@@ -44,6 +44,13 @@ struct ag_engine *ag_pipeline_engine(struct ag_pipeline *p);
 /* Thread-safe: counts the event and fans it and any finding out. */
 int ag_pipeline_feed(struct ag_pipeline *p, const struct ag_event *ev);
 
+/* Hands an event to every sink without counting it: for a host that
+ * re-delivers an event it already fed (rsyslog re-sending a batch whose
+ * delivery failed), with the counts the first feed produced (may be NULL).
+ * Thread-safe like ag_pipeline_feed(). */
+void ag_pipeline_emit_event(struct ag_pipeline *p, const struct ag_event *ev,
+                            const struct ag_counts *counts);
+
 /* Waits for pending findings, then flushes every sink for at most
  * timeout_ms. Returns the number of items the sinks could not deliver. */
 long ag_pipeline_flush(struct ag_pipeline *p, int timeout_ms);

@@ -1,0 +1,909 @@
+/* rsyslog.c - `authguard rsyslog`: rsyslog's external-program protocols on
+ * stdin/stdout. omprog (confirmMessages, useTransactions): a batch of
+ * %jsonmesg% lines is confirmed only once its events and findings are
+ * delivered. mmexternal (fulljson): one reply per line, `{}` or $!authguard.
+ *
+ * omprog: messages of a transaction are parsed as they come and answered
+ * DEFER_COMMIT, but fed to the engine only at COMMIT, then the sinks are
+ * flushed and the answer is OK, or an error line so that rsyslog keeps the
+ * batch and sends it again. Deferring the feed means a process killed in
+ * the middle of a batch has written nothing of it: the batch rsyslog sends
+ * to the restarted process is counted and written once. Messages fed since
+ * the last confirmed COMMIT are remembered by a hash of their line: when a
+ * failed batch comes again, their events go to the sinks again with the
+ * counts they had, but the engine does not count them twice. */
+#include "plugin/rsyslog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "filters/recognize.h"
+#include "filters/syslog.h"
+#include "plugin/config.h"
+#include "plugin/pipeline.h"
+#include "sinks/escape.h"
+
+/* A %jsonmesg% line carries the message twice (msg and rawmsg), escaped,
+ * plus the header fields: 256 KiB holds rsyslog's largest messages. */
+#define RS_LINE_MAX (256u * 1024u)
+#define RS_READ_CHUNK (64u * 1024u)
+/* Parsed messages of the open transaction, waiting for COMMIT. When it is
+ * full the waiting messages are fed early (still confirmed at COMMIT). */
+#define RS_ARENA (4u * 1024u * 1024u)
+/* Messages fed since the last confirmed COMMIT; kept at most half full. */
+#define RS_SEEN_SLOTS 16384u
+#define RS_REPLY_MAX 4096
+#define RS_DEFAULT_FLUSH_MS 5000
+
+/* Set by the signal handlers, acted on between lines (read() returns EINTR,
+ * the handlers are installed without SA_RESTART). A handler can only reach
+ * a static flag; this is the one global the conventions allow. */
+static volatile sig_atomic_t rs_hup, rs_term;
+
+static void on_hup(int sig) { (void)sig; rs_hup = 1; }
+static void on_term(int sig) { (void)sig; rs_term = 1; }
+
+struct rs_opts {
+    const char *config;
+    const char *log_path;
+    const char *begin_mark;
+    const char *commit_mark;
+    int mmexternal;
+    int flush_ms;
+};
+
+/* One message as rsyslog split it; pointers into the parsed JSON. */
+struct rs_msg {
+    const char *program, *host, *text;
+    size_t plen, hlen, tlen;
+    uint32_t pid;
+    int64_t time_ms;
+    uint64_t hash;
+};
+
+/* An arena record: the fields of struct rs_msg, then their bytes. */
+struct rs_rec {
+    uint64_t hash;
+    int64_t time_ms;
+    uint32_t pid, plen, hlen, tlen;
+};
+
+struct rs_seen {
+    uint64_t hash;
+    uint32_t gen;      /* live when equal to its set's gen */
+    uint8_t has_counts;
+    struct ag_counts counts;
+};
+
+/* A set of line hashes, emptied in O(1) by moving to the next generation;
+ * kept at most half full so that a probe always ends. */
+struct rs_set {
+    struct rs_seen *slot; /* RS_SEEN_SLOTS */
+    uint32_t gen, used;
+};
+
+/* Bounded buffered reader of stdin: a line longer than RS_LINE_MAX is
+ * skipped to its newline and reported, never buffered whole. */
+struct rs_reader {
+    int fd;
+    char *buf;         /* RS_LINE_MAX + RS_READ_CHUNK bytes */
+    size_t start, end;
+    int skipping, eof;
+};
+
+enum { RD_LINE, RD_OVERSIZE, RD_EOF, RD_INTR, RD_ERROR };
+
+/* The sink that hands the rsyslog host the counts of the event just fed:
+ * the engine is synchronous, so it is called inside the feed. */
+struct rs_capture {
+    struct ag_sink base;
+    struct ag_counts counts;
+    int have;
+};
+
+struct rs_stats {
+    uint64_t lines, events, bad, oversize, resent, dropped_dups, unremembered, commits,
+        failed_commits;
+};
+
+struct rs {
+    struct rs_opts o;
+    FILE *log;                 /* reports; NULL: nowhere */
+    struct ag_config cfg;
+    struct ag_parser *parser;
+    struct ag_pipeline *pipe;
+    struct rs_capture *cap;    /* owned by the pipeline */
+    json_tokener *tok;
+    struct rs_reader rd;
+    char *arena;
+    size_t arena_len;
+    int in_tx;
+    /* Fed since the last confirmed COMMIT (with their counts), in the
+     * order fed; and confirmed lately, in two generations: rsyslog may
+     * send a message again after it was confirmed (it re-queues a batch
+     * whose first try failed, and retries the failed message alone). */
+    struct rs_set pending, done[2];
+    uint64_t *pending_order;
+    int done_cur;
+    struct rs_stats st;
+    time_t last_bad_report;
+    uint64_t bad_reported;
+};
+
+/* ---- reports ------------------------------------------------------------- */
+
+__attribute__((format(printf, 2, 3)))
+static void report(struct rs *r, const char *fmt, ...)
+{
+    if (!r->log)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    /* One fprintf per line: rsyslog's output file does not interleave
+     * lines under 4 KiB written at once. */
+    fprintf(r->log, "authguard rsyslog[%ld]: %s\n", (long)getpid(), msg);
+    fflush(r->log);
+}
+
+/* Bad input is answered normally and reported at most once a second, with
+ * a safe excerpt, so a flood of garbage cannot flood the report file. */
+static void report_bad(struct rs *r, const char *why, const char *line, size_t len)
+{
+    r->st.bad++;
+    time_t now = time(NULL);
+    if (now == r->last_bad_report)
+        return;
+    r->last_bad_report = now;
+    char mem[256];
+    struct ag_buf b;
+    ag_buf_init(&b, mem, sizeof mem);
+    ag_buf_text_safe(&b, line, len < 80 ? len : 80);
+    report(r, "line %llu: %s (%llu bad lines so far): %s%s", (unsigned long long)r->st.lines,
+           why, (unsigned long long)r->st.bad, ag_buf_cstr(&b), len > 80 ? "..." : "");
+}
+
+static void report_stats(struct rs *r, const char *when)
+{
+    const struct rs_stats *s = &r->st;
+    report(r, "%s: %llu lines, %llu events, %llu bad, %llu oversize, %llu re-sent after a "
+              "failure (written again, not counted again), %llu sent again after their "
+              "confirmation (dropped), %llu not remembered, %llu commits, %llu failed",
+           when, (unsigned long long)s->lines, (unsigned long long)s->events,
+           (unsigned long long)s->bad, (unsigned long long)s->oversize,
+           (unsigned long long)s->resent, (unsigned long long)s->dropped_dups,
+           (unsigned long long)s->unremembered,
+           (unsigned long long)s->commits, (unsigned long long)s->failed_commits);
+}
+
+/* ---- stdin --------------------------------------------------------------- */
+
+static int rd_next(struct rs_reader *rd, const char **line, size_t *len)
+{
+    for (;;) {
+        char *nl = rd->start < rd->end ? memchr(rd->buf + rd->start, '\n', rd->end - rd->start)
+                                       : NULL;
+        if (nl) {
+            char *p = rd->buf + rd->start;
+            rd->start = (size_t)(nl - rd->buf) + 1;
+            if (rd->skipping) {
+                rd->skipping = 0;
+                return RD_OVERSIZE;
+            }
+            *line = p;
+            *len = (size_t)(nl - p);
+            if (*len && p[*len - 1] == '\r')
+                (*len)--;
+            return RD_LINE;
+        }
+        if (rd->skipping || rd->end - rd->start >= RS_LINE_MAX) {
+            rd->skipping = 1;
+            rd->start = rd->end = 0;
+        }
+        if (rd->eof) {
+            if (rd->start == rd->end)
+                return RD_EOF;
+            *line = rd->buf + rd->start; /* a last line without its newline */
+            *len = rd->end - rd->start;
+            rd->start = rd->end;
+            return RD_LINE;
+        }
+        if (rd->start > 0) {
+            memmove(rd->buf, rd->buf + rd->start, rd->end - rd->start);
+            rd->end -= rd->start;
+            rd->start = 0;
+        }
+        ssize_t n = read(rd->fd, rd->buf + rd->end, RS_LINE_MAX + RS_READ_CHUNK - rd->end);
+        if (n < 0)
+            return errno == EINTR ? RD_INTR : RD_ERROR;
+        if (n == 0)
+            rd->eof = 1;
+        rd->end += (size_t)n;
+    }
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int reply(const char *s)
+{
+    return write_all(STDOUT_FILENO, s, strlen(s));
+}
+
+/* ---- a jsonmesg line -> struct rs_msg -------------------------------------- */
+
+static uint64_t hash_line(const char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static int get_str(struct json_object *o, const char *key, const char **p, size_t *n)
+{
+    struct json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+        return 0;
+    *p = json_object_get_string(v);
+    *n = (size_t)json_object_get_string_len(v);
+    return *n > 0;
+}
+
+static int digits(const char *s, size_t n, unsigned *out)
+{
+    unsigned v = 0;
+    if (n == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* RFC 3339 with an explicit offset (rsyslog's timereported) -> epoch ms;
+ * 0 when it is not one, and the event then takes its arrival time. No
+ * local time zone is involved, so no TZ is needed. */
+static int64_t parse_rfc3339(const char *s, size_t n)
+{
+    unsigned y, mo, d, h, mi, se, ms = 0, oh, om;
+    if (n < 20 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
+        digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != ' ') || digits(s + 11, 2, &h) ||
+        s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &se) ||
+        mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+        return 0;
+    size_t i = 19;
+    if (s[i] == '.') {
+        unsigned scale = 100;
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, scale /= 10)
+            ms += (unsigned)(s[i] - '0') * scale;
+    }
+    int64_t off = 0;
+    if (i < n && (s[i] == '+' || s[i] == '-') && i + 6 == n && !digits(s + i + 1, 2, &oh) &&
+        s[i + 3] == ':' && !digits(s + i + 4, 2, &om))
+        off = (s[i] == '-' ? -1 : 1) * ((int64_t)oh * 3600 + om * 60);
+    else if (!(i + 1 == n && (s[i] == 'Z' || s[i] == 'z')))
+        return 0;
+    int64_t secs = ag_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
+    return secs * 1000 + ms;
+}
+
+/* Fills m from one jsonmesg object; the returned object (to be put) owns
+ * the strings. NULL: not a JSON object. */
+static struct json_object *split_msg(struct rs *r, const char *line, size_t len,
+                                     struct rs_msg *m)
+{
+    memset(m, 0, sizeof *m);
+    json_tokener_reset(r->tok);
+    struct json_object *o = json_tokener_parse_ex(r->tok, line, (int)len);
+    if (!o || !json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
+        return NULL;
+    }
+    const char *s;
+    size_t n;
+    unsigned pid;
+    get_str(o, "msg", &m->text, &m->tlen);
+    get_str(o, "hostname", &m->host, &m->hlen);
+    if (!get_str(o, "programname", &m->program, &m->plen) &&
+        !get_str(o, "app-name", &m->program, &m->plen) &&
+        get_str(o, "syslogtag", &m->program, &m->plen))
+        m->plen = strcspn(m->program, "[:");
+    if (get_str(o, "procid", &s, &n) && !digits(s, n < 11 ? n : 11, &pid))
+        m->pid = pid;
+    if (get_str(o, "timereported", &s, &n))
+        m->time_ms = parse_rfc3339(s, n);
+    m->hash = hash_line(line, len);
+    return o;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int recognize(struct rs *r, const struct rs_msg *m, struct ag_event *ev)
+{
+    if (!m->tlen || m->tlen >= AG_LINE_MAX)
+        return AG_PARSE_OTHER;
+    return ag_parse_message(r->parser, m->program, m->plen, m->pid, m->host, m->hlen,
+                            m->time_ms, now_ms(), m->text, m->tlen, ev);
+}
+
+/* ---- remembering what was fed since the last confirmed COMMIT -------------- */
+
+static struct rs_seen *set_find(const struct rs_set *set, uint64_t hash)
+{
+    for (uint32_t i = (uint32_t)hash & (RS_SEEN_SLOTS - 1);; i = (i + 1) & (RS_SEEN_SLOTS - 1)) {
+        struct rs_seen *s = &set->slot[i];
+        if (s->gen != set->gen)
+            return NULL;
+        if (s->hash == hash)
+            return s;
+    }
+}
+
+static int set_full(const struct rs_set *set)
+{
+    return set->used >= RS_SEEN_SLOTS / 2;
+}
+
+/* The caller checks set_full() first. */
+static struct rs_seen *set_add(struct rs_set *set, uint64_t hash)
+{
+    uint32_t i = (uint32_t)hash & (RS_SEEN_SLOTS - 1);
+    while (set->slot[i].gen == set->gen)
+        i = (i + 1) & (RS_SEEN_SLOTS - 1);
+    set->slot[i].hash = hash;
+    set->slot[i].gen = set->gen;
+    set->slot[i].has_counts = 0;
+    set->used++;
+    return &set->slot[i];
+}
+
+static void set_clear(struct rs_set *set)
+{
+    if (++set->gen == 0) {
+        memset(set->slot, 0, RS_SEEN_SLOTS * sizeof *set->slot);
+        set->gen = 1;
+    }
+    set->used = 0;
+}
+
+static int set_init(struct rs_set *set)
+{
+    set->slot = calloc(RS_SEEN_SLOTS, sizeof *set->slot);
+    set->gen = 1;
+    return set->slot ? 0 : -1;
+}
+
+static int is_done(const struct rs *r, uint64_t hash)
+{
+    return set_find(&r->done[0], hash) || set_find(&r->done[1], hash);
+}
+
+static void remember_fed(struct rs *r, uint64_t hash, const struct ag_counts *c)
+{
+    if (set_full(&r->pending)) {
+        r->st.unremembered++; /* a re-send of this one would count again */
+        return;
+    }
+    r->pending_order[r->pending.used] = hash;
+    struct rs_seen *s = set_add(&r->pending, hash);
+    if (c) {
+        s->counts = *c;
+        s->has_counts = 1;
+    }
+}
+
+/* COMMIT confirmed: what was pending is done. The older generation of
+ * done is dropped when the newer fills, so the last RS_SEEN_SLOTS / 2 at
+ * least are always remembered. */
+static void confirm_fed(struct rs *r)
+{
+    for (uint32_t i = 0; i < r->pending.used; i++) {
+        struct rs_set *d = &r->done[r->done_cur];
+        if (set_full(d)) {
+            r->done_cur ^= 1;
+            d = &r->done[r->done_cur];
+            set_clear(d);
+        }
+        if (!set_find(d, r->pending_order[i]))
+            set_add(d, r->pending_order[i]);
+    }
+    set_clear(&r->pending);
+}
+
+/* ---- feeding --------------------------------------------------------------- */
+
+/* Counts a message once: a message already fed since the last confirmed
+ * COMMIT only goes to the sinks again, with the counts it had then. */
+static void feed_msg(struct rs *r, const struct rs_msg *m)
+{
+    struct ag_event ev;
+    if (recognize(r, m, &ev) != AG_PARSE_EVENT)
+        return;
+    if (is_done(r, m->hash)) {
+        r->st.dropped_dups++; /* confirmed before: already delivered */
+        return;
+    }
+    struct rs_seen *s = set_find(&r->pending, m->hash);
+    if (s) {
+        r->st.resent++;
+        ag_pipeline_emit_event(r->pipe, &ev, s->has_counts ? &s->counts : NULL);
+        return;
+    }
+    r->st.events++;
+    r->cap->have = 0;
+    ag_pipeline_feed(r->pipe, &ev);
+    remember_fed(r, m->hash, r->cap->have ? &r->cap->counts : NULL);
+}
+
+static void feed_arena(struct rs *r)
+{
+    size_t off = 0;
+    while (off < r->arena_len) {
+        struct rs_rec rec;
+        memcpy(&rec, r->arena + off, sizeof rec);
+        const char *p = r->arena + off + sizeof rec;
+        struct rs_msg m = {.program = p, .plen = rec.plen, .host = p + rec.plen,
+                           .hlen = rec.hlen, .text = p + rec.plen + rec.hlen,
+                           .tlen = rec.tlen, .pid = rec.pid, .time_ms = rec.time_ms,
+                           .hash = rec.hash};
+        feed_msg(r, &m);
+        off += (sizeof rec + rec.plen + rec.hlen + rec.tlen + 7) & ~(size_t)7;
+    }
+    r->arena_len = 0;
+}
+
+static void defer_msg(struct rs *r, const struct rs_msg *m)
+{
+    size_t need = (sizeof(struct rs_rec) + m->plen + m->hlen + m->tlen + 7) & ~(size_t)7;
+    if (r->arena_len + need > RS_ARENA)
+        feed_arena(r);
+    struct rs_rec rec = {.hash = m->hash, .time_ms = m->time_ms, .pid = m->pid,
+                         .plen = (uint32_t)m->plen, .hlen = (uint32_t)m->hlen,
+                         .tlen = (uint32_t)m->tlen};
+    char *p = r->arena + r->arena_len;
+    memcpy(p, &rec, sizeof rec);
+    p += sizeof rec;
+    memcpy(p, m->program, m->plen);
+    memcpy(p + m->plen, m->host, m->hlen);
+    memcpy(p + m->plen + m->hlen, m->text, m->tlen);
+    r->arena_len += need;
+}
+
+/* Delivers what was fed; the reply that confirms it, or asks for it again. */
+static int commit(struct rs *r)
+{
+    feed_arena(r);
+    long pending = ag_pipeline_flush(r->pipe, r->o.flush_ms);
+    r->in_tx = 0;
+    if (pending == 0) {
+        r->st.commits++;
+        confirm_fed(r);
+        return reply("OK\n");
+    }
+    r->st.failed_commits++;
+    char line[96];
+    snprintf(line, sizeof line, "ERROR: %ld outputs not delivered\n", pending);
+    report(r, "%.*s; rsyslog keeps the batch and sends it again", (int)strlen(line) - 1, line);
+    return reply(line);
+}
+
+/* ---- the two protocols ------------------------------------------------------- */
+
+static int omprog_line(struct rs *r, const char *line, size_t len)
+{
+    if (len == strlen(r->o.begin_mark) && !memcmp(line, r->o.begin_mark, len)) {
+        /* Messages of an aborted batch were never fed: rsyslog sends them
+         * again in this one. */
+        r->arena_len = 0;
+        r->in_tx = 1;
+        return reply("OK\n");
+    }
+    if (len == strlen(r->o.commit_mark) && !memcmp(line, r->o.commit_mark, len))
+        return commit(r);
+    r->st.lines++;
+    struct rs_msg m;
+    struct json_object *o = split_msg(r, line, len, &m);
+    if (!o) {
+        report_bad(r, "not a JSON object (is the template \"%jsonmesg%\\n\"?)", line, len);
+    } else if (r->in_tx) {
+        struct ag_event ev;
+        if (recognize(r, &m, &ev) == AG_PARSE_EVENT)
+            defer_msg(r, &m);
+    } else {
+        feed_msg(r, &m);
+        json_object_put(o);
+        return commit(r); /* no transactions: every message is its own batch */
+    }
+    json_object_put(o);
+    return reply(r->in_tx ? "DEFER_COMMIT\n" : "OK\n");
+}
+
+static void put_counts(struct ag_buf *b, const struct ag_counts *c)
+{
+    ag_buf_putc(b, '{');
+    if (c->key_kind != AG_KEY_NONE) {
+        ag_buf_puts(b, "\"of\":\"");
+        ag_buf_puts(b, ag_key_kind_name((enum ag_key_kind)c->key_kind));
+        ag_buf_printf(b, "\",\"failures\":%u,\"invalid_users\":%u,\"successes\":%u,"
+                         "\"preauth\":%u,\"privilege\":%u,\"failures_short\":%u,"
+                         "\"failures_long\":%u,\"distinct_users\":%u,\"distinct_sources\":%u",
+                      c->failures, c->invalid_users, c->successes, c->preauth, c->privilege,
+                      c->failures_short, c->failures_long, c->distinct_users,
+                      c->distinct_sources);
+    }
+    ag_buf_putc(b, '}');
+}
+
+static void put_span_field(struct ag_buf *b, const struct ag_event *ev, const char *key,
+                           struct ag_span s)
+{
+    if (!s.len)
+        return;
+    ag_buf_json_key(b, key, 0);
+    ag_buf_json_str(b, ag_span_ptr(ev, s), s.len);
+}
+
+static void mmext_reply(struct ag_buf *b, const struct ag_event *ev, const struct ag_counts *c)
+{
+    char ip[AG_ADDR_STRLEN];
+    ag_buf_puts(b, "{\"$!\":{\"authguard\":{\"kind\":\"");
+    ag_buf_puts(b, ag_kind_name((enum ag_kind)ev->kind));
+    ag_buf_puts(b, "\",\"method\":\"");
+    ag_buf_puts(b, ev->method ? ag_method_name((enum ag_method)ev->method) : "");
+    ag_buf_putc(b, '"');
+    put_span_field(b, ev, "user", ev->user);
+    put_span_field(b, ev, "ruser", ev->ruser);
+    if (ev->src.af != AG_AF_NONE) {
+        ag_buf_json_key(b, "src_ip", 0);
+        ag_buf_json_str(b, ip, ag_addr_format(&ev->src, ip));
+    } else {
+        put_span_field(b, ev, "src_host", ev->src_name);
+    }
+    if (ev->src_port)
+        ag_buf_printf(b, ",\"src_port\":\"%u\"", ev->src_port);
+    if (ev->count > 1)
+        ag_buf_printf(b, ",\"count\":\"%u\"", ev->count);
+    ag_buf_puts(b, ",\"counts\":");
+    static const struct ag_counts none;
+    put_counts(b, c ? c : &none);
+    ag_buf_puts(b, "}}}\n");
+}
+
+static int mmext_line(struct rs *r, const char *line, size_t len)
+{
+    r->st.lines++;
+    struct rs_msg m;
+    struct ag_event ev;
+    struct json_object *o = split_msg(r, line, len, &m);
+    if (!o) {
+        report_bad(r, "not a JSON object (is interface.input \"fulljson\"?)", line, len);
+        return reply("{}\n");
+    }
+    int rc = r->pipe ? recognize(r, &m, &ev) : AG_PARSE_OTHER;
+    if (rc != AG_PARSE_EVENT) {
+        json_object_put(o);
+        return reply("{}\n");
+    }
+    r->st.events++;
+    r->cap->have = 0;
+    ag_pipeline_feed(r->pipe, &ev);
+    char mem[RS_REPLY_MAX];
+    struct ag_buf b;
+    ag_buf_init(&b, mem, sizeof mem);
+    mmext_reply(&b, &ev, r->cap->have ? &r->cap->counts : NULL);
+    json_object_put(o);
+    if (b.overflow) /* cannot happen with AG_USER_MAX; never send half an object */
+        return reply("{}\n");
+    /* Findings and events reach the sinks before rsyslog's next message. */
+    if (r->rd.start >= r->rd.end)
+        ag_pipeline_flush(r->pipe, 0);
+    return write_all(STDOUT_FILENO, b.p, b.len);
+}
+
+/* ---- setup, reload --------------------------------------------------------- */
+
+static void capture_event(struct ag_sink *s, const struct ag_event *ev, const struct ag_counts *c)
+{
+    struct rs_capture *cap = (struct rs_capture *)s;
+    (void)ev;
+    if (c) {
+        cap->counts = *c;
+        cap->have = 1;
+    }
+}
+
+static void capture_destroy(struct ag_sink *s)
+{
+    free(s);
+}
+
+static const struct ag_sink_ops capture_ops = {
+    .name = "rsyslog-counts",
+    .event = capture_event,
+    .destroy = capture_destroy,
+};
+
+static int setup(struct rs *r, char *err, size_t errlen)
+{
+    if (ag_config_load(&r->cfg, r->o.config, err, errlen) < 0)
+        return -1;
+    r->parser = malloc(sizeof *r->parser);
+    r->cap = calloc(1, sizeof *r->cap);
+    if (!r->parser || !r->cap) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    ag_parser_init(r->parser);
+    if (r->cfg.have_tz)
+        ag_tzcache_set_fixed(&r->parser->tz, r->cfg.tz_offset_s);
+    /* Synchronous: findings are emitted inside the feed, so they are in
+     * the sinks before the COMMIT that confirms their messages. */
+    if (!(r->pipe = ag_pipeline_new(&r->cfg, 1, err, errlen)))
+        return -1;
+    r->cap->base.ops = &capture_ops;
+    ag_pipeline_add_sink(r->pipe, &r->cap->base);
+    return ag_pipeline_add_configured_sinks(r->pipe, err, errlen);
+}
+
+/* SIGHUP: the rules of the file as it is now, on the running engine, so
+ * every counter survives. The sinks and the rest keep the configuration
+ * they were built from (they point into it); those changes apply at the
+ * next start, and a file that does not load changes nothing. */
+static void reload(struct rs *r)
+{
+    char err[AG_CONF_ERRLEN];
+    struct ag_config next;
+    report_stats(r, "SIGHUP");
+    if (!r->pipe || !r->o.config) {
+        report(r, "SIGHUP: no configuration file to reload");
+        return;
+    }
+    if (ag_config_load(&next, r->o.config, err, sizeof err) < 0) {
+        report(r, "reload failed, keeping the running configuration: %s", err);
+        return;
+    }
+    int rc = ag_engine_set_rules(ag_pipeline_engine(r->pipe), next.engine.rules, err,
+                                 sizeof err);
+    if (rc < 0)
+        report(r, "reload refused, keeping the running rules: %s", err);
+    else if (rc > 0)
+        report(r, "reloaded %s: rules applied, counters kept; %s", r->o.config, err);
+    else
+        report(r, "reloaded %s: rules applied, counters kept", r->o.config);
+    ag_config_free(&next);
+}
+
+static void usage(FILE *f)
+{
+    if (!f)
+        return;
+    fputs("usage: authguard rsyslog [--mmexternal] -c FILE [OPTIONS]\n"
+          "  -c, --config FILE     authguard.conf: rules and sinks ([sink.jsonl], [sink.kafka])\n"
+          "  --mmexternal          mmexternal protocol (interface.input=\"fulljson\"); default:\n"
+          "                        omprog with confirmMessages (and useTransactions)\n"
+          "  --log FILE            reports in mmexternal mode (default: none; stderr is the\n"
+          "                        reply pipe there). omprog reports on stderr (output=)\n"
+          "  --flush-timeout MS    how long a COMMIT waits for the sinks (default 5000;\n"
+          "                        keep it below omprog's confirmTimeout)\n"
+          "  --begin-mark S, --commit-mark S   omprog's transaction marks\n",
+          f);
+}
+
+static int parse_opts(struct rs *r, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"mmexternal", no_argument, NULL, 'm'},
+        {"log", required_argument, NULL, 'l'},    {"flush-timeout", required_argument, NULL, 'f'},
+        {"begin-mark", required_argument, NULL, 'b'},
+        {"commit-mark", required_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    struct rs_opts *o = &r->o;
+    unsigned ms;
+    int c;
+    o->begin_mark = "BEGIN TRANSACTION";
+    o->commit_mark = "COMMIT TRANSACTION";
+    o->flush_ms = RS_DEFAULT_FLUSH_MS;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->config = optarg; break;
+        case 'm': o->mmexternal = 1; break;
+        case 'l': o->log_path = optarg; break;
+        case 'b': o->begin_mark = optarg; break;
+        case 'C': o->commit_mark = optarg; break;
+        case 'f':
+            if (digits(optarg, strlen(optarg), &ms) || ms > 600000) {
+                report(r, "--flush-timeout: expected milliseconds, got '%s'", optarg);
+                return -1;
+            }
+            o->flush_ms = (int)ms;
+            break;
+        case 'h': usage(o->mmexternal ? NULL : stdout); return 1;
+        default:
+            report(r, "unknown option or missing argument: '%s'", argv[optind - 1]);
+            usage(r->log);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        report(r, "unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* mmexternal: rsyslog reads the child's stderr as part of the replies, so
+ * fd 2 becomes /dev/null (or the --log file) before anything can write. */
+static void quiet_stderr(struct rs *r, int argc, char **argv)
+{
+    const char *log_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--log") && i + 1 < argc)
+            log_path = argv[i + 1];
+        else if (!strncmp(argv[i], "--log=", 6))
+            log_path = argv[i] + 6;
+    }
+    int fd = log_path ? open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+    if (fd < 0)
+        fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0 && fd != STDERR_FILENO) {
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+    }
+    r->log = log_path ? stderr : NULL;
+}
+
+static int has_arg(int argc, char **argv, const char *want)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], want))
+            return 1;
+    return 0;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_hup}; /* no SA_RESTART: read() returns */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);  /* rsyslog gone: write() fails, we exit */
+    sigaction(SIGXFSZ, &sa, NULL);  /* a file-size limit is a failed delivery */
+}
+
+static void loop(struct rs *r)
+{
+    const char *line;
+    size_t len;
+    for (;;) {
+        if (rs_hup) {
+            rs_hup = 0;
+            reload(r);
+        }
+        if (rs_term)
+            break;
+        int rc = rd_next(&r->rd, &line, &len);
+        if (rc == RD_INTR)
+            continue;
+        if (rc == RD_EOF || rc == RD_ERROR)
+            break;
+        if (rc == RD_OVERSIZE) {
+            r->st.lines++;
+            r->st.oversize++;
+            report_bad(r, "line over 256 KiB skipped", "", 0);
+            rc = reply(r->o.mmexternal ? "{}\n" : r->in_tx ? "DEFER_COMMIT\n" : "OK\n");
+        } else if (r->o.mmexternal) {
+            rc = mmext_line(r, line, len);
+        } else {
+            rc = omprog_line(r, line, len);
+        }
+        if (rc < 0)
+            break; /* rsyslog closed our stdout */
+    }
+}
+
+static void teardown(struct rs *r)
+{
+    if (r->pipe) {
+        long n = ag_pipeline_flush(r->pipe, r->o.flush_ms);
+        if (n)
+            report(r, "exit: %ld outputs not delivered", n);
+        report_stats(r, "exit");
+        ag_pipeline_free(r->pipe);
+    } else {
+        free(r->cap);
+    }
+    free(r->parser);
+    ag_config_free(&r->cfg);
+    if (r->tok)
+        json_tokener_free(r->tok);
+    free(r->rd.buf);
+    free(r->arena);
+    for (int i = 0; i < 3; i++)
+        free(i ? r->done[i - 1].slot : r->pending.slot);
+    free(r->pending_order);
+}
+
+int ag_rsyslog_main(int argc, char **argv)
+{
+    struct rs r;
+    char err[AG_CONF_ERRLEN];
+    memset(&r, 0, sizeof r);
+    r.log = stderr;
+    if (has_arg(argc, argv, "--mmexternal"))
+        quiet_stderr(&r, argc, argv);
+    int prc = parse_opts(&r, argc, argv);
+    if (prc != 0 && !r.o.mmexternal)
+        return prc > 0 ? 0 : 2;
+    install_signals();
+    r.rd.fd = STDIN_FILENO;
+    r.rd.buf = malloc(RS_LINE_MAX + RS_READ_CHUNK);
+    r.arena = malloc(RS_ARENA);
+    r.pending_order = malloc(RS_SEEN_SLOTS / 2 * sizeof *r.pending_order);
+    r.tok = json_tokener_new();
+    int ok = r.rd.buf && r.arena && r.pending_order && r.tok && !set_init(&r.pending) &&
+             !set_init(&r.done[0]) && !set_init(&r.done[1]);
+    if (!ok)
+        snprintf(err, sizeof err, "out of memory");
+    if (ok && prc == 0 && setup(&r, err, sizeof err) < 0)
+        ok = 0;
+    if (!ok && !r.o.mmexternal) {
+        /* omprog: anything but OK is a failed start; rsyslog retries it. */
+        report(&r, "%s", err);
+        teardown(&r);
+        return 2;
+    }
+    if (!ok || prc != 0) {
+        /* mmexternal: a broken setup must not stall rsyslog: answer every
+         * message "no change" and say why in the log, if there is one. */
+        if (prc == 0)
+            report(&r, "%s; answering {} to every message", err);
+        if (r.pipe) {
+            ag_pipeline_free(r.pipe); /* and the capture sink it owned */
+            r.pipe = NULL;
+            r.cap = NULL;
+        }
+    }
+    report(&r, "started (%s mode)", r.o.mmexternal ? "mmexternal" : "omprog");
+    if (!r.o.mmexternal && reply("OK\n") < 0) {
+        teardown(&r);
+        return 1;
+    }
+    loop(&r);
+    teardown(&r);
+    return 0;
+}

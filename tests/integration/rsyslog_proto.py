@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""rsyslog_proto.py AG_BIN DIR - `authguard rsyslog` spoken to the way omprog
+speaks (confirmMessages, transactions), without rsyslog, to stage what a
+real rsyslog only does now and then:
+
+- a COMMIT whose delivery fails (the JSON-lines file is at the process's
+  file-size limit, so every write fails with EFBIG) is answered with an
+  error line; the batch sent again is written again but counted once;
+- a batch sent again after its confirmation is dropped;
+- garbage, an oversize line and a message outside a transaction are
+  answered normally.
+
+Prints one "PASS desc" or "FAIL desc" line per check."""
+import json
+import os
+import resource
+import subprocess
+import sys
+
+LIMIT = 64 * 1024
+
+
+def jm(i, user, port):
+    msg = "Failed password for invalid user %s from 198.51.100.9 port %d ssh2" % (user, port)
+    return json.dumps({"msg": msg, "rawmsg": "<86>1 - vm sshd 7 - - " + msg,
+                       "timereported": "2026-11-29T04:17:%02d.000001+00:00" % i,
+                       "hostname": "vm", "syslogtag": "sshd[7]:", "programname": "sshd",
+                       "procid": "7", "timegenerated": "2026-11-29T04:17:%02d.5+00:00" % i,
+                       "uuid": None, "$!": None})
+
+
+def main():
+    ag, d = sys.argv[1], sys.argv[2]
+    out = os.path.join(d, "proto.jsonl")
+    conf = os.path.join(d, "proto.conf")
+    with open(conf, "w") as f:
+        f.write("[sink.jsonl]\npath = %s\n" % out)
+    with open(out, "w") as f:
+        f.write("x" * LIMIT)  # at the limit: the next write fails
+    err = open(os.path.join(d, "proto.stderr"), "w")
+    p = subprocess.Popen(
+        [ag, "rsyslog", "-c", conf], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=err, text=True,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT)))
+
+    def say(line):
+        p.stdin.write(line + "\n")
+        p.stdin.flush()
+        return p.stdout.readline().rstrip("\n")
+
+    def batch(lines):
+        replies = [say("BEGIN TRANSACTION")] + [say(x) for x in lines]
+        return replies, say("COMMIT TRANSACTION")
+
+    def events():
+        res = {}
+        with open(out, encoding="utf-8", errors="replace") as f:
+            for ln in f:
+                r = json.loads(ln) if ln.startswith("{") else {}
+                if r.get("class_uid") == 3002:
+                    name = r["user"]["name"]
+                    res.setdefault(name, []).append(
+                        r["unmapped"]["authguard"]["counts"]["failures"])
+        return res
+
+    def check(desc, cond):
+        print(("PASS " if cond else "FAIL ") + desc)
+
+    check("answers OK at start", p.stdout.readline().strip() == "OK")
+    b1 = [jm(i, "v%d" % i, 1000 + i) for i in range(3)]
+    replies, c = batch(b1)
+    check("DEFER_COMMIT per message, an error line at a failed COMMIT (%s)" % c,
+          replies == ["OK"] + ["DEFER_COMMIT"] * 3 and c.startswith("ERROR: "))
+    os.truncate(out, 0)
+    replies, c = batch(b1)
+    ev = events()
+    check("the batch sent again is confirmed and written once, counted once (%s)" % ev,
+          c == "OK" and ev == {"v0": [1], "v1": [2], "v2": [3]})
+    b2 = [jm(3, "v3", 1003)]
+    batch(b2)
+    replies, c = batch(b2)
+    ev = events()
+    check("the next failure counts 4, and a confirmed batch sent again is dropped (%s)" % ev,
+          c == "OK" and ev.get("v3") == [4])
+    r1, r2, r3 = say("BEGIN TRANSACTION"), say("not json {"), say("{" + " " * (300 * 1024) + "}")
+    check("garbage and a 300 KiB line are answered DEFER_COMMIT",
+          [r1, r2, r3, say("COMMIT TRANSACTION")] == ["OK", "DEFER_COMMIT", "DEFER_COMMIT", "OK"])
+    check("a message outside a transaction is confirmed on its own",
+          say(jm(4, "v4", 1004)) == "OK" and events().get("v4") == [5])
+    p.stdin.close()
+    check("exits 0 at the end of its input", p.wait(10) == 0)
+    err.close()
+    log = open(os.path.join(d, "proto.stderr")).read()
+    check("reports the re-sent, the dropped and the bad lines",
+          "3 re-sent after a failure" in log and "1 sent again after their confirmation" in log
+          and "2 bad" in log and "1 failed" in log)
+
+
+if __name__ == "__main__":
+    main()
