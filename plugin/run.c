@@ -30,6 +30,8 @@
 #define RUN_IDLE_MS 100               /* poll period of idle files and stdin */
 #define RUN_STOP_FLUSH_MS 10000
 #define RUN_CHECKPOINT_FLUSH_MS 2000
+#define RUN_TICK_MS 250               /* signal wait; a stdin end is seen this fast */
+#define RUN_FLUSH_EVERY_MS 1000
 
 /* [input.file] and [input.stdin]; [input.journald] is journald.h's. */
 struct run_inputs {
@@ -389,9 +391,12 @@ static void reload(struct run *r)
     ag_config_free(&nc);
 }
 
+/* Between signals, sinks that buffer (JSON lines) are flushed about once a
+ * second, so that a quiet moment never holds events back for long. */
 static int wait_for_stop(struct run *r, const sigset_t *set)
 {
-    const struct timespec tick = {0, 250 * 1000000L};
+    const struct timespec tick = {0, RUN_TICK_MS * 1000000L};
+    int64_t last_flush = now_ms();
     for (;;) {
         siginfo_t si;
         int sig = sigtimedwait(set, &si, &tick);
@@ -401,6 +406,10 @@ static int wait_for_stop(struct run *r, const sigset_t *set)
             return sig;
         else if (sig < 0 && all_inputs_done(r))
             return 0;
+        if (now_ms() - last_flush >= RUN_FLUSH_EVERY_MS) {
+            ag_pipeline_flush(r->pipe, 0);
+            last_flush = now_ms();
+        }
     }
 }
 

@@ -113,6 +113,7 @@ stop() {
     kill -TERM "$PID" 2>/dev/null
     wait "$PID"
 }
+# shellcheck disable=SC2016 # expanded at exit, to the daemon running then
 tap_cleanup 'kill -9 $PID'
 
 tap_plan 12
