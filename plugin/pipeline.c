@@ -12,6 +12,7 @@
 #include "sinks/aws.h"
 #include "sinks/bedrock.h"
 #include "sinks/jsonl.h"
+#include "sinks/smtp.h"
 #include "sinks/kafka.h"
 #include "sinks/summary.h"
 
@@ -74,6 +75,7 @@ static const struct {
 } sink_types[] = {
     {"sink.bedrock", ag_bedrock_create},
     {"sink.jsonl", ag_jsonl_create},
+    {"sink.smtp", ag_smtp_create},
     {"sink.kafka", ag_kafka_create},
 };
 
