@@ -82,7 +82,7 @@ PID=""
 tap_cleanup 'kill -9 $PID'
 alive() { kill -0 "$PID" 2>/dev/null; }
 
-tap_plan 23
+tap_plan 24
 
 # ---- check-config ------------------------------------------------------------
 conf 10
@@ -162,6 +162,8 @@ printf '[engine]\nslots = 4096\n[input.stdin]\nenabled = on\n[sink.jsonl]\npath 
 lines s 1 30 | "$AG_BIN" run -c "$TAP_TMP/stdin.conf" 2>>"$LOG" && rc=0 || rc=$?
 tap_is "stdin only: run ends with its input, status 0" 0 "$rc"
 tap_check "... with every line's event written" events s 1 30
+
+tap_not "the daemon logged no sanitizer report" grep -E "Sanitizer|runtime error" "$LOG"
 
 # ---- the systemd unit ---------------------------------------------------------------
 # verify wants the programs the unit names to exist: point it at this build.
