@@ -433,6 +433,33 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     return atomic_load_explicit(abort, memory_order_relaxed) ? 1 : 0;
 }
 
+/* The transfer through a multi handle polled every 50 ms, so that a
+ * shutdown is noticed at once even while the server sends nothing (the
+ * progress callback alone can take a second). */
+static CURLcode perform_abortable(CURL *h, const _Atomic int *abort)
+{
+    CURLM *m = curl_multi_init();
+    if (!m || curl_multi_add_handle(m, h) != CURLM_OK) {
+        curl_multi_cleanup(m);
+        return curl_easy_perform(h);
+    }
+    CURLcode rc = CURLE_ABORTED_BY_CALLBACK;
+    int running = 1;
+    while (running && !atomic_load_explicit(abort, memory_order_relaxed)) {
+        if (curl_multi_perform(m, &running) != CURLM_OK)
+            break;
+        if (running)
+            curl_multi_poll(m, NULL, 0, 50, NULL);
+    }
+    int left;
+    for (CURLMsg *msg; (msg = curl_multi_info_read(m, &left));)
+        if (msg->msg == CURLMSG_DONE)
+            rc = msg->data.result;
+    curl_multi_remove_handle(m, h);
+    curl_multi_cleanup(m);
+    return rc;
+}
+
 int ag_http_do(void *handle, const char *method, const char *url, const char *const *headers,
                size_t n_headers, const char *body, size_t body_len, long connect_timeout_ms,
                long timeout_ms, size_t body_cap, struct ag_http_resp *resp)
@@ -485,7 +512,7 @@ int ag_http_do_abortable(void *handle, const char *method, const char *url,
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
     }
-    CURLcode rc = curl_easy_perform(h);
+    CURLcode rc = abort ? perform_abortable(h, abort) : curl_easy_perform(h);
     curl_slist_free_all(hl);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     if (rc != CURLE_OK) {

@@ -171,6 +171,11 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             req = None
         entry["body"] = req
+        if a.mode == "hang":  # accepts, reads, never answers, whoever asks
+            entry["status"] = 0
+            st.record(entry)
+            while True:
+                time.sleep(3600)
         want = "/model/" + a.model_path + "/converse"
         if self.path != want:
             entry.update(status=404, why=f"path {self.path} is not {want}")
@@ -202,11 +207,6 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(code, {"message": "try again"},
                                   "InternalServerException" if code == 500
                                   else "ServiceUnavailableException")
-        if a.mode == "hang":
-            entry["status"] = 0
-            st.record(entry)
-            while True:
-                time.sleep(3600)
         if a.mode == "slow":
             entry["status"] = "slow"
             st.record(entry)
