@@ -945,7 +945,7 @@ static void emit_event(struct feed *f)
     }
 }
 
-static void emit_sync_findings(struct feed *f)
+__attribute__((noinline)) static void emit_sync_findings(struct feed *f)
 {
     if (f->n_reqs == 0)
         return;
@@ -973,6 +973,22 @@ static void count_event(struct feed *f)
     ag_stat_add(f->e->stats, f->stripe, AG_ST_COUNTED, 1);
 }
 
+/* Synchronous mode keeps its finding requests (about 20 KiB) and the
+ * finding it assembles on the stack, since it may not allocate. Out of line,
+ * so that the threaded feed - which fluent-bit may run on a 24 KiB coroutine
+ * stack - does not reserve that space too. */
+__attribute__((noinline)) static void feed_synchronous(struct feed *f, int counted,
+                                                       int64_t newest)
+{
+    struct ag_finding_req reqs[MAX_TRIPS_PER_EVENT];
+    f->reqs = reqs;
+    if (counted)
+        count_event(f);
+    emit_event(f);
+    emit_sync_findings(f);
+    maybe_tick_sync(f->e, newest);
+}
+
 int ag_engine_feed(struct ag_engine *e, const struct ag_event *ev)
 {
     if (e == NULL || ev == NULL)
@@ -992,20 +1008,13 @@ int ag_engine_feed(struct ag_engine *e, const struct ag_event *ev)
         return 0;
     }
     classify(&f);
-    if (f.failure || f.preauth || f.regress || f.privilege || f.success) {
-        if (e->cfg.synchronous) {
-            struct ag_finding_req reqs[MAX_TRIPS_PER_EVENT];
-            f.reqs = reqs;
-            count_event(&f);
-            emit_event(&f);
-            emit_sync_findings(&f);
-            maybe_tick_sync(e, newest);
-            return 0;
-        }
-        count_event(&f);
+    int counted = f.failure || f.preauth || f.regress || f.privilege || f.success;
+    if (e->cfg.synchronous) {
+        feed_synchronous(&f, counted, newest);
+        return 0;
     }
+    if (counted)
+        count_event(&f);
     emit_event(&f);
-    if (e->cfg.synchronous)
-        maybe_tick_sync(e, newest);
     return 0;
 }
