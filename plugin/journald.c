@@ -316,6 +316,10 @@ int ag_journald_read(struct ag_journald *jd, unsigned max, ag_journald_entry_fn 
 {
     unsigned got = 0;
     int rc = 0;
+    /* Stop where a save is due, so that a crash repeats at most
+     * cursor_every entries (unless saving fails: then read on). */
+    if (jd->cursor_file[0] && jd->since_save < jd->every && jd->every - jd->since_save < max)
+        max = jd->every - jd->since_save;
     while (got < max && (rc = sd_journal_next(jd->j)) > 0) {
         if (already_read(jd))
             continue;

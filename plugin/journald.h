@@ -57,8 +57,8 @@ int ag_journald_open(struct ag_journald **out, const struct ag_journald_config *
 /* What open fell back on ("" if nothing), for the log. */
 const char *ag_journald_note(const struct ag_journald *j);
 
-/* Hands at most max entries that follow the position to fn. Returns how
- * many, or a negative errno. */
+/* Hands at most max entries that follow the position to fn, stopping
+ * early where a cursor save is due. Returns how many, or a negative errno. */
 int ag_journald_read(struct ag_journald *j, unsigned max, ag_journald_entry_fn fn, void *ud);
 
 /* Waits at most timeout_ms for the journal to change, and takes in files

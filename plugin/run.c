@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,17 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-#define LOG(...) (fprintf(stderr, "authguard run: " __VA_ARGS__), fputc('\n', stderr))
+/* One line per message, written whole: input threads log at the same time. */
+__attribute__((format(printf, 1, 2)))
+static void say(const char *fmt, ...)
+{
+    char line[2 * AG_CONF_ERRLEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "authguard run: %s\n", line);
+}
 
 /* ---- configuration of the inputs ------------------------------------------- */
 
@@ -210,12 +221,12 @@ static void checkpoint(struct input *in, int flush_ms)
     char err[AG_CONF_ERRLEN];
     long pending = ag_pipeline_flush(in->r->pipe, flush_ms);
     if (pending) {
-        LOG("journald: %ld outputs undelivered; cursor left at the last checkpoint", pending);
+        say("journald: %ld outputs undelivered; cursor left at the last checkpoint", pending);
         return;
     }
     if (ag_journald_save_cursor(in->jd, err, sizeof err) < 0) {
         if (!in->save_failed)
-            LOG("journald: %s", err);
+            say("journald: %s", err);
         in->save_failed = 1;
         return;
     }
@@ -233,7 +244,7 @@ static void *journald_main(void *arg)
         int n = ag_journald_read(in->jd, RUN_READ_BATCH, on_entry, in);
         pthread_rwlock_unlock(&r->gate);
         if (n < 0 && !failed)
-            LOG("journald: reading the journal: %s", strerror(-n));
+            say("journald: reading the journal: %s", strerror(-n));
         failed = n < 0;
         if (ag_journald_save_due(in->jd))
             checkpoint(in, RUN_CHECKPOINT_FLUSH_MS);
@@ -278,7 +289,7 @@ static void *stdin_main(void *arg)
     struct input *in = arg;
     struct ag_linebuf lb;
     if (ag_linebuf_init(&lb) < 0) {
-        LOG("stdin: out of memory");
+        say("stdin: out of memory");
         atomic_store(&in->done, 1);
         return NULL;
     }
@@ -292,7 +303,7 @@ static void *stdin_main(void *arg)
         in->arrival_ms = now_ms();
         stdin_lines(in, &lb, n <= 0);
         if (n < 0)
-            LOG("stdin: %s", strerror(errno));
+            say("stdin: %s", strerror(errno));
         if (n <= 0)
             break;
     }
@@ -325,7 +336,7 @@ static int open_inputs(struct run *r, char *err, size_t errlen)
             ag_journald_open(&in->jd, &r->ri.journald, err, errlen) < 0)
             return in ? -1 : (snprintf(err, errlen, "out of memory"), -1);
         if (ag_journald_note(in->jd)[0])
-            LOG("journald: %s", ag_journald_note(in->jd));
+            say("journald: %s", ag_journald_note(in->jd));
     }
     if (r->ri.n_paths) {
         if (!(in = add_input(r, IN_FILES)))
@@ -350,7 +361,7 @@ static int start_inputs(struct run *r)
     for (size_t i = 0; i < r->n_in; i++) {
         int rc = pthread_create(&r->in[i].th, NULL, mains[r->in[i].kind], &r->in[i]);
         if (rc) {
-            LOG("cannot start an input thread: %s", strerror(rc));
+            say("cannot start an input thread: %s", strerror(rc));
             return -1;
         }
         r->in[i].started = 1;
@@ -375,7 +386,7 @@ static void reload(struct run *r)
     struct ag_config nc;
     struct run_inputs ni;
     if (load_all(r->path, &nc, &ni, err, sizeof err) < 0) {
-        LOG("reload refused: %s; still running the previous configuration", err);
+        say("reload refused: %s; still running the previous configuration", err);
         return;
     }
     pthread_rwlock_wrlock(&r->gate);
@@ -383,9 +394,9 @@ static void reload(struct run *r)
                                    sizeof err);
     pthread_rwlock_unlock(&r->gate);
     if (kept < 0)
-        LOG("reload refused: %s; still running the previous configuration", err);
+        say("reload refused: %s; still running the previous configuration", err);
     else
-        LOG("reloaded %s: rules applied, counters kept%s%s; inputs, sinks, [engine] and "
+        say("reloaded %s: rules applied, counters kept%s%s; inputs, sinks, [engine] and "
             "[summary] change at the next start", r->path, kept ? "; " : "", kept ? err : "");
     free_inputs(&ni);
     ag_config_free(&nc);
@@ -430,7 +441,7 @@ static void report(struct run *r, long undelivered)
     }
     struct ag_pipeline_stats ps;
     ag_pipeline_stats(r->pipe, &ps);
-    LOG("stopped: %llu lines and entries, %llu events, %llu findings and updates, "
+    say("stopped: %llu lines and entries, %llu events, %llu findings and updates, "
         "%ld outputs undelivered", (unsigned long long)lines, (unsigned long long)events,
         (unsigned long long)ps.engine.findings, undelivered);
 }
@@ -523,9 +534,9 @@ int ag_run_main(int argc, char **argv)
         free(r);
         return 2;
     }
-    LOG("running %s with %zu input%s", r->path, r->n_in, r->n_in == 1 ? "" : "s");
+    say("running %s with %zu input%s", r->path, r->n_in, r->n_in == 1 ? "" : "s");
     int sig = wait_for_stop(r, &set);
-    LOG("stopping (%s)", sig ? strsignal(sig) : "every input ended");
+    say("stopping (%s)", sig ? strsignal(sig) : "every input ended");
     stop_inputs(r);
     report(r, finish(r));
     teardown(r);
