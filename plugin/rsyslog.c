@@ -3,15 +3,18 @@
  * %jsonmesg% lines is confirmed only once its events and findings are
  * delivered. mmexternal (fulljson): one reply per line, `{}` or $!authguard.
  *
- * omprog: messages of a transaction are parsed as they come and answered
- * DEFER_COMMIT, but fed to the engine only at COMMIT, then the sinks are
- * flushed and the answer is OK, or an error line so that rsyslog keeps the
- * batch and sends it again. Deferring the feed means a process killed in
- * the middle of a batch has written nothing of it: the batch rsyslog sends
- * to the restarted process is counted and written once. Messages fed since
- * the last confirmed COMMIT are remembered by a hash of their line: when a
- * failed batch comes again, their events go to the sinks again with the
- * counts they had, but the engine does not count them twice. */
+ * omprog: each message of a transaction is answered DEFER_COMMIT at once
+ * (so rsyslog renders the next one while this one is counted), fed to the
+ * engine, and its events and findings handed to the sinks; at COMMIT the
+ * sinks are flushed and the answer is OK, or an error line so that rsyslog
+ * keeps the batch and sends it again. Messages fed since the last confirmed
+ * COMMIT are remembered by a hash of their line: when a failed batch comes
+ * again, their events go to the sinks again with the counts they had, but
+ * the engine does not count them twice; a message sent again after its
+ * confirmation is dropped. Sinks write when flushed (and the JSON-lines
+ * sink when a finding comes), so a process killed in the middle of a batch
+ * has mostly written nothing of it, and the batch rsyslog sends to the
+ * restarted process is written once. */
 #include "plugin/rsyslog.h"
 
 #include <errno.h>
@@ -36,9 +39,6 @@
  * plus the header fields: 256 KiB holds rsyslog's largest messages. */
 #define RS_LINE_MAX (256u * 1024u)
 #define RS_READ_CHUNK (64u * 1024u)
-/* Parsed messages of the open transaction, waiting for COMMIT. When it is
- * full the waiting messages are fed early (still confirmed at COMMIT). */
-#define RS_ARENA (4u * 1024u * 1024u)
 /* Messages fed since the last confirmed COMMIT; kept at most half full. */
 #define RS_SEEN_SLOTS 16384u
 #define RS_REPLY_MAX 4096
@@ -68,13 +68,6 @@ struct rs_msg {
     uint32_t pid;
     int64_t time_ms;
     uint64_t hash;
-};
-
-/* An arena record: the fields of struct rs_msg, then their bytes. */
-struct rs_rec {
-    uint64_t hash;
-    int64_t time_ms;
-    uint32_t pid, plen, hlen, tlen;
 };
 
 struct rs_seen {
@@ -123,9 +116,9 @@ struct rs {
     struct ag_pipeline *pipe;
     struct rs_capture *cap;    /* owned by the pipeline */
     json_tokener *tok;
+    struct json_object *obj;   /* the last line, when json-c parsed it */
+    char *scratch;             /* decoded strings of the last line */
     struct rs_reader rd;
-    char *arena;
-    size_t arena_len;
     int in_tx;
     /* Fed since the last confirmed COMMIT (with their counts), in the
      * order fed; and confirmed lately, in two generations: rsyslog may
@@ -254,22 +247,21 @@ static int reply(const char *s)
 
 /* ---- a jsonmesg line -> struct rs_msg -------------------------------------- */
 
+/* 8 bytes a step (FNV-1a byte by byte cost more than parsing the line);
+ * identity, not security: a collision only makes a message count as sent
+ * before, and the lines are the local rsyslog's own rendering. */
 static uint64_t hash_line(const char *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
-    return h;
-}
-
-static int get_str(struct json_object *o, const char *key, const char **p, size_t *n)
-{
-    struct json_object *v;
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return 0;
-    *p = json_object_get_string(v);
-    *n = (size_t)json_object_get_string_len(v);
-    return *n > 0;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+    for (; n >= 8; p += 8, n -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
 }
 
 static int digits(const char *s, size_t n, unsigned *out)
@@ -313,33 +305,260 @@ static int64_t parse_rfc3339(const char *s, size_t n)
     return secs * 1000 + ms;
 }
 
-/* Fills m from one jsonmesg object; the returned object (to be put) owns
- * the strings. NULL: not a JSON object. */
-static struct json_object *split_msg(struct rs *r, const char *line, size_t len,
-                                     struct rs_msg *m)
+/* The jsonmesg keys authguard reads, as spans (not NUL-terminated). */
+enum { F_MSG, F_HOST, F_PROGRAM, F_APPNAME, F_TAG, F_PROCID, F_TIME, F_COUNT };
+static const char *const field_names[F_COUNT] = {
+    "msg", "hostname", "programname", "app-name", "syslogtag", "procid", "timereported"};
+
+struct rs_fields {
+    const char *p[F_COUNT];
+    size_t n[F_COUNT];
+};
+
+static const uint8_t field_len[F_COUNT] = {3, 8, 11, 8, 9, 6, 12};
+
+/* Called for every key of every line: compare lengths before bytes. */
+static int field_index(const char *k, size_t n)
 {
-    memset(m, 0, sizeof *m);
-    json_tokener_reset(r->tok);
-    struct json_object *o = json_tokener_parse_ex(r->tok, line, (int)len);
-    if (!o || !json_object_is_type(o, json_type_object)) {
-        json_object_put(o);
-        return NULL;
+    for (int f = 0; f < F_COUNT; f++)
+        if (field_len[f] == n && k[0] == field_names[f][0] && !memcmp(field_names[f], k, n))
+            return f;
+    return -1;
+}
+
+static void put_utf8(char *out, size_t *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        out[(*o)++] = (char)cp;
+    } else if (cp < 0x800) {
+        out[(*o)++] = (char)(0xc0 | cp >> 6);
+        out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        out[(*o)++] = (char)(0xe0 | cp >> 12);
+        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+    } else {
+        out[(*o)++] = (char)(0xf0 | cp >> 18);
+        out[(*o)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[(*o)++] = (char)(0x80 | (cp & 0x3f));
     }
-    const char *s;
-    size_t n;
+}
+
+static int hex4(const char *s, uint32_t *v)
+{
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        int c = s[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        *v = *v << 4 | (uint32_t)d;
+    }
+    return 0;
+}
+
+/* The JSON string body s[0..n) (escapes included) decoded into out, which
+ * holds n bytes: no escape decodes to more bytes than it takes. Lone
+ * surrogates become U+FFFD. Returns the length, or -1 on a bad escape. */
+static long unescape(const char *s, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\') {
+            out[o++] = s[i];
+            continue;
+        }
+        if (++i >= n)
+            return -1;
+        const char *simple = strchr("\"\\/bfnrt", s[i]);
+        if (simple && s[i]) {
+            out[o++] = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
+            continue;
+        }
+        uint32_t cp, lo;
+        if (s[i] != 'u' || i + 4 >= n || hex4(s + i + 1, &cp))
+            return -1;
+        i += 4;
+        if (cp >= 0xd800 && cp < 0xdc00 && i + 6 < n && s[i + 1] == '\\' && s[i + 2] == 'u' &&
+            !hex4(s + i + 3, &lo) && lo >= 0xdc00 && lo < 0xe000) {
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            i += 6;
+        } else if (cp >= 0xd800 && cp < 0xe000) {
+            cp = 0xfffd;
+        }
+        put_utf8(out, &o, cp);
+    }
+    return (long)o;
+}
+
+/* Skips the string starting after its opening quote; returns the index of
+ * the closing quote, or -1. *esc tells whether it holds escapes. */
+static long skip_string(const char *s, size_t n, size_t i, int *esc)
+{
+    *esc = 0;
+    while (i < n) {
+        const char *q = memchr(s + i, '"', n - i);
+        if (!q)
+            return -1;
+        size_t e = (size_t)(q - s);
+        const char *bs = memchr(s + i, '\\', e - i);
+        if (!bs)
+            return (long)e;
+        *esc = 1; /* the quote may be escaped: step over the escape, look again */
+        i = (size_t)(bs - s) + 2;
+    }
+    return -1;
+}
+
+/* Skips any value starting at s[i] (objects and arrays nested up to 64
+ * deep); returns the index just past it, or -1. */
+static long skip_value(const char *s, size_t n, size_t i)
+{
+    int depth = 0, esc;
+    do {
+        if (i >= n)
+            return -1;
+        char c = s[i];
+        if (c == '"') {
+            long e = skip_string(s, n, i + 1, &esc);
+            if (e < 0)
+                return -1;
+            i = (size_t)e + 1;
+        } else if (c == '{' || c == '[') {
+            if (++depth > 64)
+                return -1;
+            i++;
+        } else if (c == '}' || c == ']') {
+            if (--depth < 0)
+                return -1;
+            i++;
+        } else if (depth > 0 || strchr("-0123456789tfn", c)) {
+            i++;
+            while (i < n && (depth > 0 ? !strchr("\"{}[]", s[i]) : !strchr(",} \t\r\n", s[i])))
+                i++;
+        } else {
+            return -1;
+        }
+    } while (depth > 0);
+    return (long)i;
+}
+
+static size_t skip_ws(const char *s, size_t n, size_t i)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+        i++;
+    return i;
+}
+
+/* The fast path for rsyslog's own rendering: one pass over the object,
+ * no allocation; values with escapes are decoded into r->scratch. -1 for
+ * anything it does not expect (json-c then decides). */
+static int scan_fields(struct rs *r, const char *s, size_t n, struct rs_fields *f)
+{
+    size_t i = skip_ws(s, n, 0), used = 0;
+    int esc;
+    if (i >= n || s[i] != '{')
+        return -1;
+    i = skip_ws(s, n, i + 1);
+    if (i < n && s[i] == '}')
+        return 0;
+    for (;;) {
+        if (i >= n || s[i] != '"')
+            return -1;
+        long ke = skip_string(s, n, i + 1, &esc);
+        if (ke < 0 || esc)
+            return -1;
+        int idx = field_index(s + i + 1, (size_t)ke - i - 1);
+        i = skip_ws(s, n, (size_t)ke + 1);
+        if (i >= n || s[i] != ':')
+            return -1;
+        i = skip_ws(s, n, i + 1);
+        if (idx >= 0 && i < n && s[i] == '"') {
+            long ve = skip_string(s, n, i + 1, &esc);
+            if (ve < 0)
+                return -1;
+            const char *v = s + i + 1;
+            size_t vn = (size_t)ve - i - 1;
+            if (esc) {
+                long dn = unescape(v, vn, r->scratch + used); /* scratch holds a line */
+                if (dn < 0)
+                    return -1;
+                v = r->scratch + used;
+                vn = (size_t)dn;
+                used += vn;
+            }
+            f->p[idx] = v;
+            f->n[idx] = vn;
+            i = (size_t)ve + 1;
+        } else {
+            long e = skip_value(s, n, i);
+            if (e < 0)
+                return -1;
+            if (idx >= 0)
+                f->n[idx] = 0; /* null, or not a string: absent */
+            i = (size_t)e;
+        }
+        i = skip_ws(s, n, i);
+        if (i < n && s[i] == '}')
+            return 0;
+        if (i >= n || s[i] != ',')
+            return -1;
+        i = skip_ws(s, n, i + 1);
+    }
+}
+
+/* The general path: any JSON object json-c accepts. r->obj keeps the
+ * strings alive until the next line. */
+static int parse_fields(struct rs *r, const char *line, size_t len, struct rs_fields *f)
+{
+    json_tokener_reset(r->tok);
+    r->obj = json_tokener_parse_ex(r->tok, line, (int)len);
+    if (!r->obj || !json_object_is_type(r->obj, json_type_object))
+        return -1;
+    for (int i = 0; i < F_COUNT; i++) {
+        struct json_object *v;
+        if (json_object_object_get_ex(r->obj, field_names[i], &v) &&
+            json_object_is_type(v, json_type_string)) {
+            f->p[i] = json_object_get_string(v);
+            f->n[i] = (size_t)json_object_get_string_len(v);
+        }
+    }
+    return 0;
+}
+
+/* Fills m from one jsonmesg line; its strings live until the next call.
+ * -1: not a JSON object. */
+static int split_msg(struct rs *r, const char *line, size_t len, struct rs_msg *m)
+{
+    struct rs_fields f;
     unsigned pid;
-    get_str(o, "msg", &m->text, &m->tlen);
-    get_str(o, "hostname", &m->host, &m->hlen);
-    if (!get_str(o, "programname", &m->program, &m->plen) &&
-        !get_str(o, "app-name", &m->program, &m->plen) &&
-        get_str(o, "syslogtag", &m->program, &m->plen))
-        m->plen = strcspn(m->program, "[:");
-    if (get_str(o, "procid", &s, &n) && !digits(s, n < 11 ? n : 11, &pid))
+    memset(m, 0, sizeof *m);
+    memset(&f, 0, sizeof f);
+    json_object_put(r->obj);
+    r->obj = NULL;
+    if (scan_fields(r, line, len, &f) < 0) {
+        memset(&f, 0, sizeof f);
+        if (parse_fields(r, line, len, &f) < 0)
+            return -1;
+    }
+    m->text = f.p[F_MSG], m->tlen = f.n[F_MSG];
+    m->host = f.p[F_HOST], m->hlen = f.n[F_HOST];
+    if (f.n[F_PROGRAM]) {
+        m->program = f.p[F_PROGRAM], m->plen = f.n[F_PROGRAM];
+    } else if (f.n[F_APPNAME]) {
+        m->program = f.p[F_APPNAME], m->plen = f.n[F_APPNAME];
+    } else if (f.n[F_TAG]) {
+        m->program = f.p[F_TAG];
+        for (m->plen = 0; m->plen < f.n[F_TAG] && !strchr("[:", m->program[m->plen]);)
+            m->plen++;
+    }
+    if (f.n[F_PROCID] && !digits(f.p[F_PROCID], f.n[F_PROCID] < 11 ? f.n[F_PROCID] : 11, &pid))
         m->pid = pid;
-    if (get_str(o, "timereported", &s, &n))
-        m->time_ms = parse_rfc3339(s, n);
+    if (f.n[F_TIME])
+        m->time_ms = parse_rfc3339(f.p[F_TIME], f.n[F_TIME]);
     m->hash = hash_line(line, len);
-    return o;
+    return 0;
 }
 
 static int64_t now_ms(void)
@@ -466,44 +685,9 @@ static void feed_msg(struct rs *r, const struct rs_msg *m)
     remember_fed(r, m->hash, r->cap->have ? &r->cap->counts : NULL);
 }
 
-static void feed_arena(struct rs *r)
-{
-    size_t off = 0;
-    while (off < r->arena_len) {
-        struct rs_rec rec;
-        memcpy(&rec, r->arena + off, sizeof rec);
-        const char *p = r->arena + off + sizeof rec;
-        struct rs_msg m = {.program = p, .plen = rec.plen, .host = p + rec.plen,
-                           .hlen = rec.hlen, .text = p + rec.plen + rec.hlen,
-                           .tlen = rec.tlen, .pid = rec.pid, .time_ms = rec.time_ms,
-                           .hash = rec.hash};
-        feed_msg(r, &m);
-        off += (sizeof rec + rec.plen + rec.hlen + rec.tlen + 7) & ~(size_t)7;
-    }
-    r->arena_len = 0;
-}
-
-static void defer_msg(struct rs *r, const struct rs_msg *m)
-{
-    size_t need = (sizeof(struct rs_rec) + m->plen + m->hlen + m->tlen + 7) & ~(size_t)7;
-    if (r->arena_len + need > RS_ARENA)
-        feed_arena(r);
-    struct rs_rec rec = {.hash = m->hash, .time_ms = m->time_ms, .pid = m->pid,
-                         .plen = (uint32_t)m->plen, .hlen = (uint32_t)m->hlen,
-                         .tlen = (uint32_t)m->tlen};
-    char *p = r->arena + r->arena_len;
-    memcpy(p, &rec, sizeof rec);
-    p += sizeof rec;
-    memcpy(p, m->program, m->plen);
-    memcpy(p + m->plen, m->host, m->hlen);
-    memcpy(p + m->plen + m->hlen, m->text, m->tlen);
-    r->arena_len += need;
-}
-
 /* Delivers what was fed; the reply that confirms it, or asks for it again. */
 static int commit(struct rs *r)
 {
-    feed_arena(r);
     long pending = ag_pipeline_flush(r->pipe, r->o.flush_ms);
     r->in_tx = 0;
     if (pending == 0) {
@@ -523,30 +707,25 @@ static int commit(struct rs *r)
 static int omprog_line(struct rs *r, const char *line, size_t len)
 {
     if (len == strlen(r->o.begin_mark) && !memcmp(line, r->o.begin_mark, len)) {
-        /* Messages of an aborted batch were never fed: rsyslog sends them
-         * again in this one. */
-        r->arena_len = 0;
         r->in_tx = 1;
         return reply("OK\n");
     }
     if (len == strlen(r->o.commit_mark) && !memcmp(line, r->o.commit_mark, len))
         return commit(r);
     r->st.lines++;
+    /* Inside a transaction the answer does not depend on the message:
+     * giving it first lets rsyslog render the next message while this one
+     * is parsed, on the other core. */
+    if (r->in_tx && reply("DEFER_COMMIT\n") < 0)
+        return -1;
     struct rs_msg m;
-    struct json_object *o = split_msg(r, line, len, &m);
-    if (!o) {
+    int ok = split_msg(r, line, len, &m) == 0;
+    if (!ok)
         report_bad(r, "not a JSON object (is the template \"%jsonmesg%\\n\"?)", line, len);
-    } else if (r->in_tx) {
-        struct ag_event ev;
-        if (recognize(r, &m, &ev) == AG_PARSE_EVENT)
-            defer_msg(r, &m);
-    } else {
+    else
         feed_msg(r, &m);
-        json_object_put(o);
-        return commit(r); /* no transactions: every message is its own batch */
-    }
-    json_object_put(o);
-    return reply(r->in_tx ? "DEFER_COMMIT\n" : "OK\n");
+    /* No transactions: every message is its own batch. */
+    return r->in_tx ? 0 : ok ? commit(r) : reply("OK\n");
 }
 
 static void put_counts(struct ag_buf *b, const struct ag_counts *c)
@@ -605,16 +784,13 @@ static int mmext_line(struct rs *r, const char *line, size_t len)
     r->st.lines++;
     struct rs_msg m;
     struct ag_event ev;
-    struct json_object *o = split_msg(r, line, len, &m);
-    if (!o) {
+    if (split_msg(r, line, len, &m) < 0) {
         report_bad(r, "not a JSON object (is interface.input \"fulljson\"?)", line, len);
         return reply("{}\n");
     }
     int rc = r->pipe ? recognize(r, &m, &ev) : AG_PARSE_OTHER;
-    if (rc != AG_PARSE_EVENT) {
-        json_object_put(o);
+    if (rc != AG_PARSE_EVENT)
         return reply("{}\n");
-    }
     r->st.events++;
     r->cap->have = 0;
     ag_pipeline_feed(r->pipe, &ev);
@@ -622,7 +798,6 @@ static int mmext_line(struct rs *r, const char *line, size_t len)
     struct ag_buf b;
     ag_buf_init(&b, mem, sizeof mem);
     mmext_reply(&b, &ev, r->cap->have ? &r->cap->counts : NULL);
-    json_object_put(o);
     if (b.overflow) /* cannot happen with AG_USER_MAX; never send half an object */
         return reply("{}\n");
     /* Findings and events reach the sinks before rsyslog's next message. */
@@ -849,10 +1024,11 @@ static void teardown(struct rs *r)
     }
     free(r->parser);
     ag_config_free(&r->cfg);
+    json_object_put(r->obj);
     if (r->tok)
         json_tokener_free(r->tok);
+    free(r->scratch);
     free(r->rd.buf);
-    free(r->arena);
     for (int i = 0; i < 3; i++)
         free(i ? r->done[i - 1].slot : r->pending.slot);
     free(r->pending_order);
@@ -872,10 +1048,10 @@ int ag_rsyslog_main(int argc, char **argv)
     install_signals();
     r.rd.fd = STDIN_FILENO;
     r.rd.buf = malloc(RS_LINE_MAX + RS_READ_CHUNK);
-    r.arena = malloc(RS_ARENA);
     r.pending_order = malloc(RS_SEEN_SLOTS / 2 * sizeof *r.pending_order);
     r.tok = json_tokener_new();
-    int ok = r.rd.buf && r.arena && r.pending_order && r.tok && !set_init(&r.pending) &&
+    r.scratch = malloc(RS_LINE_MAX + RS_READ_CHUNK);
+    int ok = r.rd.buf && r.pending_order && r.tok && r.scratch && !set_init(&r.pending) &&
              !set_init(&r.done[0]) && !set_init(&r.done[1]);
     if (!ok)
         snprintf(err, sizeof err, "out of memory");

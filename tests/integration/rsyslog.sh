@@ -56,7 +56,7 @@ ruleset(name="mm") {
 *.* action(type="omfile" file="$T/internal.log")
 EOF
 
-tap_plan 28
+tap_plan 30
 
 tap_ok "rsyslogd -N1 accepts the test configuration" rsyslogd -N1 -f "$T/rsyslog.conf"
 rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslogd.pid" >"$T/rsyslogd.out" 2>&1 &

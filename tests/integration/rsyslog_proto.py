@@ -8,7 +8,10 @@ real rsyslog only does now and then:
   error line; the batch sent again is written again but counted once;
 - a batch sent again after its confirmation is dropped;
 - garbage, an oversize line and a message outside a transaction are
-  answered normally.
+  answered normally;
+- mmexternal with an empty environment: one JSON reply per line, nothing
+  on stderr, and the one-pass scanner reads escapes as json-c does (a key
+  written with an escape sends the same line through json-c).
 
 Prints one "PASS desc" or "FAIL desc" line per check."""
 import json
@@ -94,6 +97,33 @@ def main():
     check("reports the re-sent, the dropped and the bad lines",
           "3 re-sent after a failure" in log and "1 sent again after their confirmation" in log
           and "2 bad" in log and "1 failed" in log)
+    mmexternal(ag, d, check)
+
+
+def mmexternal(ag, d, check):
+    conf = os.path.join(d, "mm_empty.conf")
+    open(conf, "w").close()
+    users = [r'a\"b\\c', r"\u00e9t\u00e9", r"x\ud83d\ude00y", r"lone\ud800", r"t\tab", r"sl\/ash"]
+    lines = []
+    for i, u in enumerate(users):
+        msg = "Failed password for invalid user %s from 192.0.2.%d port 22 ssh2" % (u, i + 1)
+        for key in ('"msg"', '"m\\u0073g"'):  # the second is json-c's
+            lines.append('{%s: "%s", "programname": "sshd", "$!": {"a": ["}", {"b": null}]}}'
+                         % (key, msg))
+    lines += ["", "[1,2]", '{"msg": "x"', "\x00", '{"msg": null}']
+    r = subprocess.run([ag, "rsyslog", "--mmexternal", "-c", conf], input="\n".join(lines) + "\n",
+                       capture_output=True, text=True, env={}, timeout=10)
+    out = r.stdout.splitlines()
+    check("mmexternal, empty environment: one reply per line, nothing on stderr",
+          len(out) == len(lines) and r.stderr == "" and r.returncode == 0)
+    got = []
+    for a, b in zip(out[0:2 * len(users):2], out[1:2 * len(users):2]):
+        ua = json.loads(a)["$!"]["authguard"].get("user")
+        ub = json.loads(b)["$!"]["authguard"].get("user")
+        got.append((ua, ub))
+    check("mmexternal: the scanner decodes escapes as json-c does (%s)" % got,
+          all(ua == ub and ua for ua, ub in got)
+          and all(x == "{}" for x in out[2 * len(users):]))
 
 
 if __name__ == "__main__":
