@@ -534,6 +534,7 @@ static int split_msg(struct rs *r, const char *line, size_t len, struct rs_msg *
     struct rs_fields f;
     unsigned pid;
     memset(m, 0, sizeof *m);
+    m->program = m->host = m->text = ""; /* absent: empty, never NULL */
     memset(&f, 0, sizeof f);
     json_object_put(r->obj);
     r->obj = NULL;
@@ -542,8 +543,10 @@ static int split_msg(struct rs *r, const char *line, size_t len, struct rs_msg *
         if (parse_fields(r, line, len, &f) < 0)
             return -1;
     }
-    m->text = f.p[F_MSG], m->tlen = f.n[F_MSG];
-    m->host = f.p[F_HOST], m->hlen = f.n[F_HOST];
+    if (f.n[F_MSG])
+        m->text = f.p[F_MSG], m->tlen = f.n[F_MSG];
+    if (f.n[F_HOST])
+        m->host = f.p[F_HOST], m->hlen = f.n[F_HOST];
     if (f.n[F_PROGRAM]) {
         m->program = f.p[F_PROGRAM], m->plen = f.n[F_PROGRAM];
     } else if (f.n[F_APPNAME]) {
