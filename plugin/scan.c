@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,8 @@ struct scan_opts {
 /* The terminal sink: the readable view of events and findings. */
 struct term {
     struct ag_sink base;
+    /* Findings also come from summarizers' threads (their updates). */
+    pthread_mutex_t lock;
     struct ag_buf out;
     char *mem;
     int events;
@@ -145,6 +148,7 @@ static void term_event(struct ag_sink *s, const struct ag_event *ev, const struc
     char kind[40];
     if (!t->events)
         return;
+    pthread_mutex_lock(&t->lock);
     ag_buf_put_time(&t->out, ev->time_ms);
     ag_buf_putc(&t->out, ' ');
     put_span_padded(&t->out, ev, ev->host, 12);
@@ -157,6 +161,7 @@ static void term_event(struct ag_sink *s, const struct ag_event *ev, const struc
     ag_buf_putc(&t->out, '\n');
     if (t->out.len >= OUT_FLUSH_AT)
         term_flush_out(t);
+    pthread_mutex_unlock(&t->lock);
 }
 
 static const char *severity_color(int sev)
@@ -165,18 +170,24 @@ static const char *severity_color(int sev)
          : sev >= AG_SEV_MEDIUM ? "\033[1;33m" : "\033[1;36m";
 }
 
-static void term_finding(struct ag_sink *s, const struct ag_finding *f, const char *remediation)
+/* The summary, line by line, indented. It is our own text but quotes
+ * attacker input, and a model may have written it: escape it again. */
+static void put_summary(struct ag_buf *b, const char *summary)
 {
-    struct term *t = (struct term *)s;
-    struct ag_buf *b = &t->out;
-    if (f->activity == AG_ACTIVITY_UPDATE) {
-        ag_buf_printf(b, "   update %u of finding %s: %u now (threshold %u) at ", f->update_seq,
-                      f->uid, f->observed, f->threshold);
-        ag_buf_put_time(b, f->time_ms);
+    const char *p = summary;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        ag_buf_puts(b, "   ");
+        ag_buf_text_safe(b, p, n);
         ag_buf_putc(b, '\n');
-        term_flush_out(t);
-        return;
+        p += n + (nl != NULL);
     }
+}
+
+static void put_finding_head(struct term *t, const struct ag_finding *f)
+{
+    struct ag_buf *b = &t->out;
     ag_buf_putc(b, '\n');
     if (t->color)
         ag_buf_puts(b, severity_color(f->severity));
@@ -192,34 +203,60 @@ static void term_finding(struct ag_sink *s, const struct ag_finding *f, const ch
     ag_buf_puts(b, " at ");
     ag_buf_put_time(b, f->time_ms);
     ag_buf_printf(b, " (summary: %s)\n\n", f->summary_source[0] ? f->summary_source : "none");
-    if (f->summary) {
-        /* The summary is our own text, but it quotes attacker input (already
-         * escaped by the summarizer); escape again in case a model wrote it. */
-        const char *p = f->summary;
-        while (*p) {
-            const char *nl = strchr(p, '\n');
-            size_t n = nl ? (size_t)(nl - p) : strlen(p);
-            ag_buf_puts(b, "   ");
-            ag_buf_text_safe(b, p, n);
-            ag_buf_putc(b, '\n');
-            p += n + (nl != NULL);
-        }
+}
+
+/* A summarizer's update carries a new summary: show it whole, marked as a
+ * model's text. Other updates are the engine's new counts: one line. */
+static void put_update(struct term *t, const struct ag_finding *f)
+{
+    struct ag_buf *b = &t->out;
+    if (f->summary && strncmp(f->summary_source, "bedrock", 7) == 0) {
+        ag_buf_puts(b, "\n   summary of finding ");
+        ag_buf_puts(b, f->uid);
+        ag_buf_puts(b, " written by ");
+        ag_buf_text_safe(b, f->summary_source, strnlen(f->summary_source,
+                                                      sizeof f->summary_source));
+        ag_buf_puts(b, " (model-generated: check before acting)\n\n");
+        put_summary(b, f->summary);
+        return;
     }
-    (void)remediation;
+    ag_buf_printf(b, "   update %u of finding %s: %u now (threshold %u) at ", f->update_seq,
+                  f->uid, f->observed, f->threshold);
+    ag_buf_put_time(b, f->time_ms);
+    ag_buf_putc(b, '\n');
+}
+
+static void term_finding(struct ag_sink *s, const struct ag_finding *f, const char *remediation)
+{
+    struct term *t = (struct term *)s;
+    (void)remediation; /* the summary lists the same actions, with commands */
+    pthread_mutex_lock(&t->lock);
+    if (f->activity == AG_ACTIVITY_UPDATE) {
+        put_update(t, f);
+    } else {
+        put_finding_head(t, f);
+        if (f->summary)
+            put_summary(&t->out, f->summary);
+    }
     term_flush_out(t);
+    pthread_mutex_unlock(&t->lock);
 }
 
 static long term_flush(struct ag_sink *s, int timeout_ms)
 {
     struct term *t = (struct term *)s;
+    pthread_mutex_lock(&t->lock);
     term_flush_out(t);
-    return fflush(stdout) == 0 ? 0 : 1;
+    long failed = fflush(stdout) == 0 ? 0 : 1;
+    pthread_mutex_unlock(&t->lock);
+    return failed;
 }
 
 static void term_destroy(struct ag_sink *s)
 {
     struct term *t = (struct term *)s;
     term_flush(s, 0);
+    pthread_mutex_destroy(&t->lock);
     free(t->mem);
     free(t);
 }
@@ -239,6 +276,7 @@ static struct ag_sink *term_new(int events, int color)
         free(t);
         return NULL;
     }
+    pthread_mutex_init(&t->lock, NULL);
     ag_buf_init(&t->out, t->mem, OUT_CAP);
     t->events = events;
     t->color = color;
