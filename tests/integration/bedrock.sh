@@ -98,6 +98,11 @@ tap_is "one Bedrock Update per request" "$n" "$(fact text llm_updates)"
 tap_is "Updates carry the finding's uid" "$n" "$(fact text llm_uids_known)"
 tap_is "Updates are marked bedrock:<model>, with token usage and latency" "$n" \
     "$(fact text llm_updates_marked)"
+AWS_ACCESS_KEY_ID=$AKID AWS_SECRET_ACCESS_KEY=$SECRET "$AG_BIN" scan --no-progress --color never \
+    --config "$T/text.conf" "$T/hostile.log" >"$T/text.view" 2>/dev/null || true
+tap_grep "the readable view shows the model's summary, marked model-generated" \
+    "^   summary of finding [0-9a-f]{32} written by bedrock:.*\(model-generated" "$T/text.view"
+tap_not "the readable view lets no escape byte through" grep -q "$(printf '\033')" "$T/text.view"
 tap_is "the commands in them are authguard's own" "$n" "$(fact text llm_with_own_commands)"
 tap_is "...and remediation.desc stays the built-in one" "$n" "$(fact text llm_keep_remediation)"
 tap_is "the model's ANSI escapes never reach the output" 0 "$(fact text escape_in_output)"
