@@ -456,8 +456,15 @@ void ag_engine_flush(struct ag_engine *e)
 static void scrub_slot(void *arg, struct ag_slot *slot, int64_t now_ms)
 {
     struct ag_engine *e = arg;
-    for (int r = 0; r < AG_RULE_COUNT; r++)
-        ag_ring_scrub(&slot->ring[r], ag_window_bucket(now_ms, e->width_ms[r]));
+    unsigned kind = ag_slot_kind(slot);
+    int source = kind == AG_KEY_SRC || kind == AG_KEY_SRC64;
+    for (int i = 0; i < AG_RING_SLOTS; i++) {
+        /* A shared ring ages on the width of the rule that uses it here. */
+        enum ag_rule r = (enum ag_rule)i;
+        if (source && ag_rule_ring(AG_RULE_FLEET_SOURCE) == (unsigned)i)
+            r = AG_RULE_FLEET_SOURCE;
+        ag_ring_scrub(&slot->ring[i], ag_window_bucket(now_ms, e->width_ms[r]));
+    }
 }
 
 void ag_engine_tick(struct ag_engine *e)
@@ -535,8 +542,8 @@ struct feed {
     int guess;                  /* a tallied failure that could be a guessed secret */
     uint32_t host_bit;
     int src_ok;                 /* a source, not allowlisted */
-    struct ag_key src, src64, user, local;
-    int has_src64, has_user, has_local;
+    struct ag_key src, src64, user, local, host;
+    int has_src64, has_user, has_local, has_host;
     struct ag_span local_span;
     int compromise_done;
     uint64_t evidence_id;
@@ -557,12 +564,12 @@ static uint32_t ring_add(struct feed *f, struct ag_slot *s, enum ag_rule r, uint
 {
     if (!rule_on(f, r))
         return 0;
-    return ag_ring_add(&s->ring[r], bucket(f, r), n, f->e->max_back[r]);
+    return ag_ring_add(&s->ring[ag_rule_ring(r)], bucket(f, r), n, f->e->max_back[r]);
 }
 
 static uint32_t ring_read(const struct feed *f, struct ag_slot *s, enum ag_rule r)
 {
-    return ag_ring_read(&s->ring[r], bucket(f, r));
+    return ag_ring_read(&s->ring[ag_rule_ring(r)], bucket(f, r));
 }
 
 static void add_total(struct ag_slot *s, enum ag_counter c, uint32_t n)
@@ -585,6 +592,8 @@ static void snapshot(const struct feed *f, struct ag_slot *s, enum ag_key_kind k
         c->failures_short = ring_read(f, s, AG_RULE_BRUTEFORCE);
         c->failures_long = ring_read(f, s, AG_RULE_SLOW_BRUTEFORCE);
         c->distinct_users = ring_read(f, s, AG_RULE_ENUMERATION);
+        if (rule_on(f, AG_RULE_FLEET_SOURCE))
+            c->distinct_hosts = ring_read(f, s, AG_RULE_FLEET_SOURCE);
     } else if (kind == AG_KEY_USER) {
         c->failures_short = ring_read(f, s, AG_RULE_COMPROMISE);
         c->distinct_sources = ring_read(f, s, AG_RULE_SPRAYING);
@@ -697,6 +706,18 @@ static struct ag_slot *acquire(struct feed *f, const struct ag_key *key)
     return s;
 }
 
+/* fleet_source: distinct reporting hosts with failures from this source.
+ * An echo notes its host too (distinct counting is idempotent). */
+static uint32_t count_hosts(struct feed *f, const struct ag_key *key, struct ag_slot *s)
+{
+    if (!f->failure || !f->has_host || !rule_on(f, AG_RULE_FLEET_SOURCE))
+        return 0;
+    int fresh = ag_pairs_note(f->e->pairs, AG_RULE_FLEET_SOURCE, key, f->host.w, f->t,
+                              f->e->stats, f->stripe);
+    return fresh ? ring_add(f, s, AG_RULE_FLEET_SOURCE, 1)
+                 : ring_read(f, s, AG_RULE_FLEET_SOURCE);
+}
+
 /* Source and /64 keys: brute force, enumeration, scans, regreSSHion, and
  * the source side of compromise. */
 static void count_source(struct feed *f, const struct ag_key *key, enum ag_key_kind kind)
@@ -705,6 +726,7 @@ static void count_source(struct feed *f, const struct ag_key *key, enum ag_key_k
     if (s == NULL)
         return;
     uint32_t bf = 0, slow = 0, distinct = 0, scan = 0, regress = 0;
+    uint32_t hosts = count_hosts(f, key, s);
     if (f->tally) {
         add_total(s, AG_CNT_FAILURES, f->n);
         bf = ring_add(f, s, AG_RULE_BRUTEFORCE, f->n);
@@ -742,6 +764,8 @@ static void count_source(struct feed *f, const struct ag_key *key, enum ag_key_k
     }
     if (distinct)
         check(f, AG_RULE_ENUMERATION, key, kind, s, distinct);
+    if (hosts)
+        check(f, AG_RULE_FLEET_SOURCE, key, kind, s, hosts);
     if (f->preauth)
         check(f, AG_RULE_SCAN, key, kind, s, scan);
     if (f->regress)
@@ -916,6 +940,11 @@ static void make_keys(struct feed *f)
         uint64_t h = ag_siphash64(ag_table_hash_key(e->table), ag_span_ptr(ev, ev->host),
                                   ev->host.len);
         f->host_bit = 1u << (h & 31);
+        if (rule_on(f, AG_RULE_FLEET_SOURCE)) {
+            ag_key_from_text(e->table, &f->host, AG_KEY_HOST, ag_span_ptr(ev, ev->host),
+                             ev->host.len);
+            f->has_host = 1;
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 
 #include "engine/recent.h"
 #include "engine/rules.h"
+#include "engine/window.h"
 
 static const char *const key_kind_names[AG_KEY_KIND_COUNT] = {
     [AG_KEY_NONE] = "none",   [AG_KEY_SRC] = "src",             [AG_KEY_SRC64] = "src64",
@@ -287,16 +288,21 @@ static void fill_from_request(struct ag_finding *f, const struct ag_finding_req 
 /* uid: 128 bits of SipHash (fixed, public key: the uid must be the same in
  * every run and on every host) over rule, key kind, key text and the Create
  * time, so a Create and all its Updates share it. */
+/* The id depends on (rule, key, window bucket of the Create) only: not on
+ * the process, the table's random hash key or the exact line that tripped,
+ * so two engines that count the same events (an aggregator and the one that
+ * takes its partitions over after a rebalance) name a finding alike. */
 static void make_uid(struct ag_finding *f)
 {
     static const uint64_t uid_key[2] = {0x6175746867756172ull, 0x66696e64696e6775ull};
     char buf[AG_FINDING_KEY_MAX + 32];
     size_t klen = strlen(f->key);
     size_t n = 0;
+    int64_t start = f->created_ms - f->created_ms % ag_window_width_ms(f->window_s);
     buf[n++] = (char)f->rule;
     buf[n++] = (char)f->key_kind;
-    memcpy(buf + n, &f->created_ms, sizeof(f->created_ms));
-    n += sizeof(f->created_ms);
+    memcpy(buf + n, &start, sizeof(start));
+    n += sizeof(start);
     memcpy(buf + n, f->key, klen);
     n += klen;
     uint64_t h[2];

@@ -21,6 +21,7 @@ enum ag_rule {
     AG_RULE_SCAN,             /* pre-authentication noise from one source */
     AG_RULE_REGRESSHION,      /* CVE-2024-6387 pattern: MAC errors, preauth timeouts */
     AG_RULE_PRIVILEGE,        /* sudo/su failures or sudoers denials by a local user */
+    AG_RULE_FLEET_SOURCE,     /* one source failing on many distinct hosts (fleet tier) */
     AG_RULE_COUNT
 };
 
@@ -76,6 +77,7 @@ struct ag_counts {
     uint32_t failures_long;    /* failures within the slow_bruteforce window */
     uint32_t distinct_users;   /* source keys: distinct invalid users, enumeration window */
     uint32_t distinct_sources; /* user keys: distinct failing sources, spraying window */
+    uint32_t distinct_hosts;   /* source keys: distinct hosts with failures, fleet_source window */
     int64_t first_seen_ms;     /* 0 when unknown */
     int64_t last_seen_ms;
 };

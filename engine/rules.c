@@ -11,6 +11,8 @@
 
 #define COOLDOWN_DEFAULT (15u * 60u)
 
+_Static_assert(AG_RULE_COUNT <= 16, "open-finding tags keep the rule in 4 bits");
+
 static const struct ag_rule_info rule_info[AG_RULE_COUNT] = {
     [AG_RULE_BRUTEFORCE] = {
         "bruteforce", "Brute force: repeated authentication failures from one source",
@@ -45,6 +47,11 @@ static const struct ag_rule_info rule_info[AG_RULE_COUNT] = {
         "privilege", "Privilege escalation attempts: sudo/su failures by one local user",
         "T1548.003", "Sudo and Sudo Caching", "TA0004", "Privilege Escalation",
         {1, 3, 600, COOLDOWN_DEFAULT, AG_SEV_HIGH}},
+    /* Off on a host, which sees only itself; the aggregate tier turns it on. */
+    [AG_RULE_FLEET_SOURCE] = {
+        "fleet_source", "Fleet brute force: one source failing on many distinct hosts",
+        "T1110", "Brute Force", "TA0006", "Credential Access",
+        {0, 20, 3600, COOLDOWN_DEFAULT, AG_SEV_HIGH}},
 };
 
 const struct ag_rule_info *ag_rule_info(enum ag_rule rule)
@@ -58,7 +65,7 @@ const struct ag_rule_info *ag_rule_info(enum ag_rule rule)
 
 /* ---- open findings ---------------------------------------------------- */
 
-/* tag: fingerprint of (rule, key) with the rule in its low 3 bits and bit 3
+/* tag: fingerprint of (rule, key) with the rule in its low 4 bits and bit 4
  * set so that no tag is 0 (empty).
  * times: open_s (Create) << 32 | emit_s (last report).
  * trip:  trip_s (last trip) << 32 | observed value at the last report.
@@ -138,7 +145,7 @@ static uint64_t open_tag(const struct ag_open *o, enum ag_rule rule, const struc
     uint64_t buf[4] = {(uint64_t)rule, key->kind, key->w[0], key->w[1]};
     uint64_t h = ag_siphash64(o->hash_key, buf, sizeof(buf));
     *hash = h;
-    return (h & ~0xfull) | 8u | (uint64_t)rule;
+    return (h & ~0x1full) | 0x10u | (uint64_t)rule;
 }
 
 /* Seconds since the last sign of life of an entry: its last trip or report
@@ -174,7 +181,7 @@ static struct open_entry *open_claim(struct ag_open *o, uint64_t tag, uint64_t h
             if (take >= 0)
                 continue;
             if (t == 0 ||
-                quiet_for(&g[i], now_s) > (int64_t)o->cooldown_s[t & 7u] + OPEN_REUSE_MARGIN_S) {
+                quiet_for(&g[i], now_s) > (int64_t)o->cooldown_s[t & 15u] + OPEN_REUSE_MARGIN_S) {
                 take = i;
                 take_tag = t;
             }

@@ -96,6 +96,11 @@ static inline unsigned st_kind(uint64_t st) { return st_label(st) & 0xffu; }
 static inline uint32_t st_gen(uint64_t st) { return (uint32_t)(st >> GEN_SHIFT); }
 static inline uint64_t st_pins(uint64_t st) { return st & PIN_MASK; }
 
+unsigned ag_slot_kind(const struct ag_slot *s)
+{
+    return st_kind(atomic_load_explicit(&s->state, memory_order_acquire));
+}
+
 static inline uint64_t st_make(uint32_t gen, unsigned state, unsigned label, uint64_t pins)
 {
     return ((uint64_t)gen << GEN_SHIFT) | ((uint64_t)(label & LABEL_MASK) << LABEL_SHIFT) |
@@ -405,7 +410,7 @@ static void reset_slot(struct ag_slot *s, const struct ag_key *k, int64_t now_ms
     for (int i = 0; i < AG_CNT_COUNT; i++)
         atomic_store_explicit(&s->total[i], 0, memory_order_relaxed);
     atomic_store_explicit(&s->hosts, 0, memory_order_relaxed);
-    for (int i = 0; i < AG_RULE_COUNT; i++)
+    for (int i = 0; i < AG_RING_SLOTS; i++)
         atomic_store_explicit(&s->ring[i], 0, memory_order_relaxed);
 }
 

@@ -29,6 +29,9 @@ struct ag_key {
     uint64_t w[2];
 };
 
+#define AG_RING_SLOTS 8
+_Static_assert(AG_RULE_COUNT <= AG_RING_SLOTS + 1, "one rule shares a ring");
+
 /* 128 bytes, two cache lines: the state word, key, times, lifetime totals
  * and host bitmap in the first; one windowed ring per rule in the second
  * (see window.h; which rings a key uses depends on its kind). */
@@ -39,8 +42,19 @@ struct ag_slot {
     _Atomic int64_t last_ms;
     _Atomic uint32_t total[AG_CNT_COUNT];
     _Atomic uint32_t hosts;  /* one bit per reporting host (hashed) */
-    _Alignas(64) _Atomic uint64_t ring[AG_RULE_COUNT];
+    _Alignas(64) _Atomic uint64_t ring[AG_RING_SLOTS];
 };
+
+/* Which ring of a slot a rule counts in. A key uses only the rings of its
+ * kind's rules, so fleet_source (source keys) shares the ring of privilege
+ * (local-user keys) and a slot stays two cache lines. */
+static inline unsigned ag_rule_ring(enum ag_rule r)
+{
+    return r == AG_RULE_FLEET_SOURCE ? (unsigned)AG_RULE_PRIVILEGE : (unsigned)r;
+}
+
+/* The key kind of a live slot (read with exclusive access, as a sweep has). */
+unsigned ag_slot_kind(const struct ag_slot *s);
 
 /* Metrics, striped so that threads never share a counter's cache line. */
 enum ag_stat {

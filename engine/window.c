@@ -107,10 +107,10 @@ void ag_ring_scrub(_Atomic uint64_t *ring, uint32_t j)
 
 /* ---- distinct pairs --------------------------------------------------- */
 
-/* Entry: rule (3 bits) | fingerprint (37 bits, never 0) | bucket (24 bits). */
+/* Entry: rule (4 bits) | fingerprint (36 bits, never 0) | bucket (24 bits). */
 #define PAIR_BUCKET_BITS 24
 #define PAIR_BUCKET_MASK 0xffffffull
-#define PAIR_FP_BITS 37
+#define PAIR_FP_BITS 36
 #define PAIR_FP_MASK ((1ull << PAIR_FP_BITS) - 1)
 #define PAIR_GROUP 8
 
@@ -121,7 +121,7 @@ struct ag_pairs {
     int64_t width_ms[AG_RULE_COUNT];
 };
 
-_Static_assert(AG_RULE_COUNT <= 8, "pair entries keep the rule in 3 bits");
+_Static_assert(AG_RULE_COUNT <= 16, "pair entries keep the rule in 4 bits");
 
 int ag_pairs_new(struct ag_pairs **out, uint32_t entries, const uint64_t hash_key[2],
                  const int64_t width_ms[AG_RULE_COUNT])
@@ -168,13 +168,13 @@ static inline int32_t pair_dist(uint32_t j, uint64_t w)
 
 static inline uint64_t pair_make(unsigned rule, uint64_t fp, uint32_t j)
 {
-    return ((uint64_t)rule << 61) | (fp << PAIR_BUCKET_BITS) | (j & PAIR_BUCKET_MASK);
+    return ((uint64_t)rule << 60) | (fp << PAIR_BUCKET_BITS) | (j & PAIR_BUCKET_MASK);
 }
 
 /* How long ago (ms) an entry was counted, judged on its own rule's buckets. */
 static int64_t pair_age_ms(const struct ag_pairs *p, uint64_t w, int64_t now_ms)
 {
-    unsigned rule = (unsigned)(w >> 61);
+    unsigned rule = (unsigned)(w >> 60);
     int64_t width = p->width_ms[rule];
     uint32_t j = ag_window_bucket(now_ms, width) & PAIR_BUCKET_MASK;
     return (int64_t)pair_dist(j, w) * width;
@@ -207,7 +207,7 @@ int ag_pairs_note(struct ag_pairs *p, enum ag_rule rule, const struct ag_key *ke
                 }
                 continue;
             }
-            if ((unsigned)(w >> 61) == (unsigned)rule &&
+            if ((unsigned)(w >> 60) == (unsigned)rule &&
                 ((w >> PAIR_BUCKET_BITS) & PAIR_FP_MASK) == fp) {
                 if (pair_dist(j, w) < AG_RING_BUCKETS)
                     return 0; /* still counted in this window */
@@ -219,7 +219,7 @@ int ag_pairs_note(struct ag_pairs *p, enum ag_rule rule, const struct ag_key *ke
                 break;
             }
             int64_t age = pair_age_ms(p, w, now_ms);
-            int64_t span = p->width_ms[w >> 61] * AG_RING_BUCKETS;
+            int64_t span = p->width_ms[w >> 60] * AG_RING_BUCKETS;
             if (age >= span && reuse < 0) {
                 reuse = i;
                 reuse_w = w;

@@ -110,6 +110,7 @@ static void put_measure(struct ag_buf *b, const struct ag_finding *f)
         [AG_RULE_REGRESSHION] = "MAC errors or pre-authentication timeouts "
                                 "(CVE-2024-6387 exploitation pattern)",
         [AG_RULE_PRIVILEGE] = "sudo/su failures or sudoers denials",
+        [AG_RULE_FLEET_SOURCE] = "distinct hosts with authentication failures",
     };
     ag_buf_printf(b, "- %u %s in ", f->observed,
                   f->rule < AG_RULE_COUNT ? what[f->rule] : "events");

@@ -862,6 +862,99 @@ START_TEST(replay_gives_the_same_findings)
 }
 END_TEST
 
+/* ---- fleet_source (aggregate tier) ---------------------------------------- */
+
+static void fleet_on(struct ag_engine_config *cfg)
+{
+    cfg->rules[AG_RULE_FLEET_SOURCE].enabled = 1;
+}
+
+static void feed_host(struct ag_engine *e, int64_t t, const char *src, const char *host)
+{
+    struct line l;
+    ck_assert_int_eq(ag_engine_feed(e, mk(&l, t, AG_EV_AUTH_FAILURE, src, "root", host)), 0);
+}
+
+START_TEST(fleet_source_off_by_default)
+{
+    struct ag_engine_config cfg;
+    ag_engine_config_defaults(&cfg);
+    ck_assert_int_eq(cfg.rules[AG_RULE_FLEET_SOURCE].enabled, 0);
+    ck_assert_int_eq(ag_rule_from_name("fleet_source", 12), AG_RULE_FLEET_SOURCE);
+    struct capture c;
+    struct ag_engine *e = engine_with(&c, NULL);
+    char host[32];
+    for (int i = 0; i < 30; i++) {
+        snprintf(host, sizeof(host), "web%02d", i);
+        feed_host(e, T0 + i * 30 * SEC, "203.0.113.9", host);
+    }
+    ck_assert_int_eq(count_rule(&c, AG_RULE_FLEET_SOURCE), 0);
+    done(e, &c);
+}
+END_TEST
+
+START_TEST(fleet_source_fires_on_twenty_distinct_hosts)
+{
+    struct capture c;
+    struct ag_engine *e = engine_with(&c, fleet_on);
+    char host[32];
+    /* Two failures per host, one minute apart per host: no host-level rule. */
+    for (int i = 0; i < 20; i++) {
+        snprintf(host, sizeof(host), "web%02d", i);
+        feed_host(e, T0 + i * 2 * MIN, "203.0.113.9", host);
+        feed_host(e, T0 + i * 2 * MIN + MIN, "203.0.113.9", host);
+    }
+    ck_assert_int_eq(count_rule(&c, AG_RULE_FLEET_SOURCE), 1);
+    ck_assert_int_eq(count_rule(&c, AG_RULE_BRUTEFORCE), 0);
+    const struct ag_finding *f = first_of(&c, AG_RULE_FLEET_SOURCE);
+    ck_assert_int_eq(f->key_kind, AG_KEY_SRC);
+    ck_assert_str_eq(f->key, "203.0.113.9");
+    ck_assert_uint_eq(f->observed, 20);
+    ck_assert_uint_eq(f->counts.distinct_hosts, 20);
+    ck_assert_uint_eq(f->n_hosts, AG_FINDING_MAX_HOSTS);
+    done(e, &c);
+}
+END_TEST
+
+START_TEST(fleet_source_quiet_for_one_host_or_nineteen)
+{
+    struct capture c;
+    struct ag_engine *e = engine_with(&c, fleet_on);
+    char host[32];
+    for (int i = 0; i < 40; i++)
+        feed_host(e, T0 + i * 2 * MIN, "203.0.113.9", "web01");
+    for (int i = 0; i < 19; i++) {
+        snprintf(host, sizeof(host), "db%02d", i);
+        feed_host(e, T0 + i * MIN, "203.0.113.10", host);
+        feed_host(e, T0 + i * MIN + SEC, "203.0.113.10", host);
+    }
+    ck_assert_int_eq(count_rule(&c, AG_RULE_FLEET_SOURCE), 0);
+    done(e, &c);
+}
+END_TEST
+
+/* An engine that starts later in the stream (a rebalance) but still within
+ * the window names the finding alike: uid = (rule, key, window bucket). */
+START_TEST(finding_uid_depends_on_rule_key_and_window_bucket_only)
+{
+    struct capture a, b;
+    struct ag_engine *ea = engine_with(&a, NULL);
+    struct ag_engine *eb = engine_with(&b, NULL);
+    for (int i = 0; i < 8; i++)
+        feed(ea, T0 + i * SEC, AG_EV_AUTH_FAILURE, "198.51.100.7", "root");
+    for (int i = 2; i < 8; i++)
+        feed(eb, T0 + i * SEC, AG_EV_AUTH_FAILURE, "198.51.100.7", "root");
+    const struct ag_finding *fa = first_of(&a, AG_RULE_BRUTEFORCE);
+    const struct ag_finding *fb = first_of(&b, AG_RULE_BRUTEFORCE);
+    ck_assert_ptr_nonnull(fa);
+    ck_assert_ptr_nonnull(fb);
+    ck_assert_int_ne(fa->time_ms, fb->time_ms);
+    ck_assert_str_eq(fa->uid, fb->uid);
+    done(ea, &a);
+    done(eb, &b);
+}
+END_TEST
+
 /* ---- the open-finding table alone ---------------------------------------- */
 
 START_TEST(open_table_create_suppress_update_close)
@@ -1007,6 +1100,10 @@ static Suite *suite(void)
     tcase_add_test(tc, late_events_are_counted_as_late_not_aggregated);
     tcase_add_test(tc, out_of_order_events_within_the_window_still_trip);
     tcase_add_test(tc, replay_gives_the_same_findings);
+    tcase_add_test(tc, fleet_source_off_by_default);
+    tcase_add_test(tc, fleet_source_fires_on_twenty_distinct_hosts);
+    tcase_add_test(tc, fleet_source_quiet_for_one_host_or_nineteen);
+    tcase_add_test(tc, finding_uid_depends_on_rule_key_and_window_bucket_only);
     tcase_add_test(tc, open_table_create_suppress_update_close);
     tcase_add_test(tc, open_table_full_then_reused_after_close);
     tcase_add_test(tc, config_check_names_the_bad_setting);
