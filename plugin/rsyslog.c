@@ -39,7 +39,9 @@
  * plus the header fields: 256 KiB holds rsyslog's largest messages. */
 #define RS_LINE_MAX (256u * 1024u)
 #define RS_READ_CHUNK (64u * 1024u)
-/* Messages fed since the last confirmed COMMIT; kept at most half full. */
+/* Slots of each set of remembered messages (struct rs_set), which is kept
+ * at most half full: 8192 messages fed and not yet confirmed, and at least
+ * the last 8192 confirmed. */
 #define RS_SEEN_SLOTS 16384u
 #define RS_REPLY_MAX 4096
 #define RS_DEFAULT_FLUSH_MS 5000
@@ -129,7 +131,6 @@ struct rs {
     int done_cur;
     struct rs_stats st;
     time_t last_bad_report;
-    uint64_t bad_reported;
 };
 
 /* ---- reports ------------------------------------------------------------- */
@@ -556,7 +557,7 @@ static int split_msg(struct rs *r, const char *line, size_t len, struct rs_msg *
         for (m->plen = 0; m->plen < f.n[F_TAG] && !strchr("[:", m->program[m->plen]);)
             m->plen++;
     }
-    if (f.n[F_PROCID] && !digits(f.p[F_PROCID], f.n[F_PROCID] < 11 ? f.n[F_PROCID] : 11, &pid))
+    if (f.n[F_PROCID] && f.n[F_PROCID] <= 9 && !digits(f.p[F_PROCID], f.n[F_PROCID], &pid))
         m->pid = pid;
     if (f.n[F_TIME])
         m->time_ms = parse_rfc3339(f.p[F_TIME], f.n[F_TIME]);

@@ -88,7 +88,9 @@ CONF
     rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslogd.pid" >"$T/rsyslogd.out" 2>&1 &
     RSPID=$!
     export RSPID
-    python3 - "$p" "$T" "$count" "$n" <<'PY'
+    # run() is called inside $(...): the EXIT trap cannot see RSPID there,
+    # so a failed pass stops its own rsyslogd.
+    if ! python3 - "$p" "$T" "$count" "$n" <<'PY'
 import socket, subprocess, sys, time
 port, d, count, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 s = None
@@ -117,9 +119,23 @@ for k, name in enumerate(("cold", "warm")):
     el = time.monotonic() - t0
     res.append("%.2f %.0f" % (el, n / el))
 s.close()
-print(" ".join(res))
+print(" ".join(res), end="")
 PY
+    then
+        kill "$RSPID"; wait "$RSPID" 2>/dev/null || true
+        return 1
+    fi
+    # CPU seconds of the program and of rsyslogd, whatever else ran.
+    child=$(pgrep -P "$RSPID" | head -n 1)
+    printf ' %s %s\n' "$(cpu "$child")" "$(cpu "$RSPID")"
     kill "$RSPID"; wait "$RSPID" 2>/dev/null || true; RSPID=""
+}
+
+# cpu PID: user + system seconds so far (fields 14 and 15 of /proc/PID/stat,
+# counted after the ")" that ends the command name).
+cpu() {
+    sed 's/.*) //' "/proc/$1/stat" 2>/dev/null |
+        awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / hz }'
 }
 
 echo "rsyslog: $n messages, imtcp -> omprog (confirmMessages, transactions, batches of 256), best of $rounds"
@@ -127,9 +143,11 @@ echo "rsyslog: $n messages, imtcp -> omprog (confirmMessages, transactions, batc
 i=0
 while [ "$i" -lt "$rounds" ]; do
     rm -f "$T/events.jsonl" "$T/ok.count" "$T/none.stderr"
-    echo "ok $(run ok_only "$T/ok_only $T/ok.count" "cat $T/ok.count 2>/dev/null")" >>"$T/results"
-    echo "ag $(run authguard "$ag rsyslog -c $T/ag.conf" "wc -l <$T/events.jsonl 2>/dev/null")" >>"$T/results"
-    echo "no $(run none "$ag rsyslog -c $T/none.conf" "pkill -HUP -P \$RSPID -f none.conf; sleep 0.02; grep -o '[0-9]* lines' $T/none.stderr | tail -n 1 | cut -d' ' -f1")" >>"$T/results"
+    {
+        echo "ok $(run ok_only "$T/ok_only $T/ok.count" "cat $T/ok.count 2>/dev/null")"
+        echo "ag $(run authguard "$ag rsyslog -c $T/ag.conf" "wc -l <$T/events.jsonl 2>/dev/null")"
+        echo "no $(run none "$ag rsyslog -c $T/none.conf" "pkill -HUP -P \$RSPID -f none.conf; sleep 0.02; grep -o '[0-9]* lines' $T/none.stderr | tail -n 1 | cut -d' ' -f1")"
+    } >>"$T/results"
     i=$((i + 1))
 done
 awk '
@@ -138,6 +156,7 @@ awk '
             if ($(i + 1) > rate[$1, i]) { rate[$1, i] = $(i + 1); secs[$1, i] = $i }
             all[$1, i] = all[$1, i] " " $(i + 1)
         }
+        cpu[$1] += $6; rcpu[$1] += $7; runs[$1]++
     }
     END {
         split("ok ag no", keys, " ")
@@ -154,4 +173,9 @@ awk '
             printf "    ratio authguard/baseline: %.2f (target >= 0.90): %s; events = none: %.2f\n",
                 r, (r >= 0.9 ? "met" : "NOT met"), rate["no", i] / rate["ok", i]
         }
-    }' "$T/results"
+        printf "  CPU per message, both passes, mean of the rounds: program, rsyslogd\n"
+        for (k = 1; k <= 3; k++)
+            printf "    %-20s %6.2f us  %6.2f us\n", name[keys[k]],
+                cpu[keys[k]] / runs[keys[k]] / (2 * n) * 1e6,
+                rcpu[keys[k]] / runs[keys[k]] / (2 * n) * 1e6
+    }' n="$n" "$T/results"

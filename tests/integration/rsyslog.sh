@@ -56,7 +56,7 @@ ruleset(name="mm") {
 *.* action(type="omfile" file="$T/internal.log")
 EOF
 
-tap_plan 30
+tap_plan 32
 
 tap_ok "rsyslogd -N1 accepts the test configuration" rsyslogd -N1 -f "$T/rsyslog.conf"
 rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslogd.pid" >"$T/rsyslogd.out" 2>&1 &
@@ -165,5 +165,41 @@ tap_ok "rsyslogd -N1: omprog + 60-authguard-mmexternal.conf" \
     dropin_ok 60-authguard-omprog.conf 60-authguard-mmexternal.conf
 tap_ok "rsyslogd -N1: omprog + 61-authguard-omkafka.conf" \
     dropin_ok 60-authguard-omprog.conf 61-authguard-omkafka.conf
+
+# -- the omprog and mmexternal drop-ins themselves, in a second rsyslogd ----
+PORT_D=$(free_port)
+mkdir -p "$T/work2"
+printf '[sink.jsonl]\npath = %s/dropin.jsonl\n' "$T" >"$T/d-om.conf"
+: >"$T/d-mm.conf"
+for f in 60-authguard-omprog.conf:d-om.conf 60-authguard-mmexternal.conf:d-mm.conf; do
+    sed -e "s|/usr/local/bin/authguard|$AG_BIN|" -e "s|/etc/authguard/authguard.conf|$T/${f#*:}|" \
+        -e "s|/var/log/|$T/|g" "$D/${f%%:*}" >"$T/${f%%:*}"
+done
+cat >"$T/rsyslog2.conf" <<EOF
+global(workDirectory="$T/work2" processInternalMessages="on")
+module(load="imtcp")
+input(type="imtcp" address="127.0.0.1" port="$PORT_D")
+include(file="$T/60-authguard-omprog.conf")
+include(file="$T/60-authguard-mmexternal.conf")
+*.* action(type="omfile" file="$T/internal2.log")
+EOF
+rsyslogd -n -f "$T/rsyslog2.conf" -i "$T/rsyslogd2.pid" >"$T/rsyslogd2.out" 2>&1 &
+RSPID2=$!
+tap_cleanup "kill $RSPID2; sleep 0.3"
+wait_for_port "$PORT_D" 10
+python3 - "$PORT_D" <<'PY'
+import socket, sys, time
+now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000000+00:00"
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(("<86>1 %s vm sshd 42 - - Failed password for dropin from 192.0.2.77 port 7 ssh2\n"
+           "<14>1 %s vm cron 43 - - not for authguard\n" % (now, now)).encode())
+s.close()
+PY
+wait_for 10 grep -q dropin "$T/dropin.jsonl"
+tap_ok "drop-in 60-authguard-omprog.conf: the authpriv failure reached the sink, once" \
+    test "$(grep -c '"name":"dropin"' "$T/dropin.jsonl")" = 1
+wait_for 10 grep -q dropin "$T/authguard-events.log"
+tap_grep "drop-in 60-authguard-mmexternal.conf: the failure annotated and written" \
+    'kind=auth_failure user=dropin src=192.0.2.77 port=7 failures=1 ' "$T/authguard-events.log"
 
 tap_done
