@@ -165,6 +165,8 @@ static int put(char *buf, size_t cap, size_t *off, const char *s, size_t n)
 {
     if (n > cap - *off)
         return -1;
+    if (n == 0)
+        return 0; /* s may be NULL for an absent host or program */
     memcpy(buf + *off, s, n);
     *off += n;
     return 0;
