@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "plugin/aggregate.h"
 #include "plugin/authguard.h"
 #include "plugin/bench.h"
 #include "plugin/run.h"
@@ -20,6 +21,7 @@ static const struct command commands[] = {
     {"rsyslog", ag_rsyslog_main, "rsyslog omprog / mmexternal program (stdin/stdout)"},
     {"run", ag_run_main, "the daemon: journald, files, stdin -> sinks (-c FILE)"},
     {"check-config", ag_check_config_main, "validate a configuration file"},
+    {"aggregate", ag_aggregate_main, "fleet tier: Kafka consumer group -> fleet findings (-c FILE)"},
 };
 
 static void usage(FILE *f)

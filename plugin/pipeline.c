@@ -26,6 +26,7 @@ struct ag_pipeline {
     struct ag_instance_ctx inst;
     _Atomic uint64_t by_rule[AG_RULE_COUNT];
     _Atomic uint64_t updates;
+    _Atomic int quiet;
 };
 
 static void route_event(struct ag_pipeline *p, const struct ag_output *o)
@@ -95,6 +96,8 @@ int ag_pipeline_add_configured_sinks(struct ag_pipeline *p, char *err, size_t er
 static void on_output(void *ud, const struct ag_output *o)
 {
     struct ag_pipeline *p = ud;
+    if (atomic_load_explicit(&p->quiet, memory_order_relaxed))
+        return;
     if (o->kind == AG_OUT_EVENT)
         route_event(p, o);
     else if (o->kind == AG_OUT_FINDING)
@@ -157,6 +160,11 @@ struct ag_ocsf_ctx *ag_pipeline_ocsf_ctx(struct ag_pipeline *p)
 struct ag_engine *ag_pipeline_engine(struct ag_pipeline *p)
 {
     return p->eng;
+}
+
+void ag_pipeline_set_quiet(struct ag_pipeline *p, int quiet)
+{
+    atomic_store_explicit(&p->quiet, quiet != 0, memory_order_relaxed);
 }
 
 int ag_pipeline_feed(struct ag_pipeline *p, const struct ag_event *ev)

@@ -41,6 +41,11 @@ struct ag_ocsf_ctx *ag_pipeline_ocsf_ctx(struct ag_pipeline *p);
  * (ag_engine_set_rules); the pipeline owns it. */
 struct ag_engine *ag_pipeline_engine(struct ag_pipeline *p);
 
+/* Quiet (1): events are counted but neither they nor the findings they
+ * raise reach a sink; for a host rebuilding windows by replaying events
+ * it already handled (the aggregator after a rebalance). */
+void ag_pipeline_set_quiet(struct ag_pipeline *p, int quiet);
+
 /* Thread-safe: counts the event and fans it and any finding out. */
 int ag_pipeline_feed(struct ag_pipeline *p, const struct ag_event *ev);
 

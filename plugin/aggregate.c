@@ -1,0 +1,655 @@
+/* aggregate.c - `authguard aggregate`: fleet-wide counts on Kafka consumer
+ * groups. Stage "source" consumes the events topic (keyed by source) into
+ * an engine running the per-source fleet rules and re-keys failures by user
+ * into the repartition topic; stage "user" consumes that into an engine
+ * running the per-user rules. Each key is owned by one consumer at a time. */
+#include "plugin/aggregate.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "filters/recognize.h"
+#include "plugin/config.h"
+#include "plugin/pipeline.h"
+#include "sinks/kafka.h"
+
+#define SEC "aggregate"
+#define MAX_PARTITIONS 1024   /* replay and commit bookkeeping per partition */
+#define NAME_MAX_LEN 250      /* Kafka's own limit on topic and group names */
+#define POLL_BATCH 2000       /* messages taken from one stage before the other's turn */
+
+/* The documented exception to "no global mutable state": the signal flag. */
+static volatile sig_atomic_t agg_stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    agg_stop = 1;
+}
+
+enum bad_kind { BAD_OVERSIZED = 0, BAD_JSON, BAD_SCHEMA, BAD_KINDS };
+static const char *const bad_names[BAD_KINDS] = {"oversized", "not JSON", "wrong schema"};
+
+struct settings {
+    const char *brokers, *group, *topic_events, *topic_findings, *topic_repartition;
+    uint64_t max_message, fleet_threshold, spray_threshold, table_slots;
+    int64_t fleet_window_ms, spray_window_ms, commit_ms, session_ms;
+};
+
+struct agg;
+
+struct stage {
+    const char *name;                 /* "source" or "user" */
+    struct agg *a;
+    char group[NAME_MAX_LEN + 16];
+    const char *topic;
+    rd_kafka_t *rk;
+    struct ag_config cfg;             /* the file's, with this stage's rules */
+    struct ag_pipeline *pipe;
+    struct ag_sink *kafka;            /* the findings topic; owned by pipe */
+    struct ag_parser *parser;
+    json_tokener *tok;
+    char *line;                       /* raw_data, decoded: AG_LINE_MAX bytes */
+    int64_t warm_until[MAX_PARTITIONS];  /* offsets below are replayed quietly */
+    int64_t next[MAX_PARTITIONS];        /* next offset to commit; -1 none */
+    uint64_t messages, events, replayed, repartitioned, bad[BAD_KINDS];
+    int bad_logged[BAD_KINDS];
+};
+
+struct agg {
+    struct settings st;
+    struct ag_config base;
+    struct ag_conf *sink_conf;        /* the generated [sink.kafka] of the findings */
+    rd_kafka_t *producer;             /* the repartition topic */
+    struct stage src, usr;
+    int64_t replay_ms;                /* the longest window, plus a bucket */
+    uint64_t produce_failed;
+    int64_t idle_exit_ms;             /* --idle-exit: leave after this long without input */
+    int64_t first_ms, last_ms;        /* monotonic times of the first and last message */
+};
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- settings ------------------------------------------------------------ */
+
+static int name_ok(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n > NAME_MAX_LEN)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", v[i]))
+            return 0;
+    return 1;
+}
+
+static int load_names(const struct ag_conf *c, struct settings *s, char *err, size_t errlen)
+{
+    struct { const char *key; const char **out; } names[] = {
+        {"group_id", &s->group}, {"topic_events", &s->topic_events},
+        {"topic_findings", &s->topic_findings}, {"topic_repartition", &s->topic_repartition}};
+    if (ag_conf_str(c, SEC, "brokers", &s->brokers, err, errlen) < 0)
+        return -1;
+    if (!s->brokers || !*s->brokers) {
+        snprintf(err, errlen, "%s: [aggregate] brokers: required (host:port[,host:port...])",
+                 ag_conf_path(c));
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (ag_conf_str(c, SEC, names[i].key, names[i].out, err, errlen) < 0)
+            return -1;
+        if (!name_ok(*names[i].out)) {
+            snprintf(err, errlen, "%s: [aggregate] %s: expected a topic or group name "
+                     "(letters, digits, '.', '_', '-'), got '%s'", ag_conf_path(c),
+                     names[i].key, *names[i].out);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_settings(const struct ag_conf *c, struct settings *s, char *err, size_t errlen)
+{
+    const int64_t wmin = AG_ENGINE_WINDOW_MIN_S * 1000LL, wmax = AG_ENGINE_WINDOW_MAX_S * 1000LL;
+    *s = (struct settings){
+        .group = "authguard-aggregate", .topic_events = "authguard.events",
+        .topic_findings = "authguard.fleet-findings",
+        .topic_repartition = "authguard.events-by-user", .max_message = 65536,
+        .fleet_threshold = 20, .spray_threshold = 50, .table_slots = 1u << 18,
+        .fleet_window_ms = 3600 * 1000, .spray_window_ms = 600 * 1000, .commit_ms = 1000,
+        .session_ms = 10000};
+    if (load_names(c, s, err, errlen) < 0 ||
+        ag_conf_u64(c, SEC, "max_message", 1024, 1u << 20, &s->max_message, err, errlen) < 0 ||
+        ag_conf_u64(c, SEC, "fleet_source_threshold", 1, AG_ENGINE_THRESHOLD_MAX,
+                    &s->fleet_threshold, err, errlen) < 0 ||
+        ag_conf_duration_ms(c, SEC, "fleet_source_window", wmin, wmax, &s->fleet_window_ms,
+                            err, errlen) < 0 ||
+        ag_conf_u64(c, SEC, "spraying_threshold", 1, AG_ENGINE_THRESHOLD_MAX,
+                    &s->spray_threshold, err, errlen) < 0 ||
+        ag_conf_duration_ms(c, SEC, "spraying_window", wmin, wmax, &s->spray_window_ms, err,
+                            errlen) < 0 ||
+        ag_conf_u64(c, SEC, "table_slots", 1024, 1u << 30, &s->table_slots, err, errlen) < 0 ||
+        ag_conf_duration_ms(c, SEC, "commit_interval", 100, 60000, &s->commit_ms, err,
+                            errlen) < 0 ||
+        ag_conf_duration_ms(c, SEC, "session_timeout", 6000, 300000, &s->session_ms, err,
+                            errlen) < 0)
+        return -1;
+    if (s->table_slots & (s->table_slots - 1)) {
+        snprintf(err, errlen, "%s: [aggregate] table_slots: expected a power of two, got %" PRIu64,
+                 ag_conf_path(c), s->table_slots);
+        return -1;
+    }
+    return ag_conf_check_unused(c, SEC, err, errlen);
+}
+
+/* The file's engine settings with only this stage's fleet rule on. */
+static void stage_rules(struct agg *a, struct stage *sg, enum ag_rule rule, uint64_t threshold,
+                        int64_t window_ms)
+{
+    sg->cfg = a->base;
+    struct ag_engine_config *ec = &sg->cfg.engine;
+    ec->table_slots = (uint32_t)a->st.table_slots;
+    ec->pair_slots = 0;
+    for (int r = 0; r < AG_RULE_COUNT; r++)
+        ec->rules[r].enabled = 0;
+    ec->rules[rule].enabled = 1;
+    ec->rules[rule].threshold = (uint32_t)threshold;
+    ec->rules[rule].window_s = (uint32_t)(window_ms / 1000);
+}
+
+/* ---- Kafka clients ------------------------------------------------------- */
+
+static int set(rd_kafka_conf_t *kc, const char *k, const char *v, char *err, size_t errlen)
+{
+    char why[256];
+    if (rd_kafka_conf_set(kc, k, v, why, sizeof why) == RD_KAFKA_CONF_OK)
+        return 0;
+    snprintf(err, errlen, "librdkafka %.64s = %.128s: %.200s", k, v, why);
+    return -1;
+}
+
+static void commit_stage(struct stage *sg);
+
+/* Where a newly assigned partition starts: at its committed offset, after
+ * a quiet replay from the longest window back (offsets for times), so the
+ * windows of its keys are whole again; at the beginning if nothing was
+ * ever committed there. */
+static void plan_replay(struct stage *sg, rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_t *rk = sg->rk;
+    rd_kafka_committed(rk, parts, 10000);
+    rd_kafka_topic_partition_list_t *back = rd_kafka_topic_partition_list_copy(parts);
+    for (int i = 0; i < back->cnt; i++)
+        back->elems[i].offset = wall_ms() - sg->a->replay_ms;
+    if (rd_kafka_offsets_for_times(rk, back, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        for (int i = 0; i < back->cnt; i++)
+            back->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+    for (int i = 0; i < parts->cnt; i++) {
+        rd_kafka_topic_partition_t *p = &parts->elems[i];
+        int32_t n = p->partition;
+        int64_t committed = p->offset, from = back->elems[i].offset;
+        if (n >= 0 && n < MAX_PARTITIONS) {
+            sg->warm_until[n] = -1;
+            sg->next[n] = -1;
+        }
+        if (committed < 0) {
+            p->offset = RD_KAFKA_OFFSET_BEGINNING;
+            continue;
+        }
+        if (from == RD_KAFKA_OFFSET_BEGINNING)
+            from = 0;
+        if (from >= 0 && from < committed && n >= 0 && n < MAX_PARTITIONS) {
+            p->offset = from;
+            sg->warm_until[n] = committed;
+        }
+        fprintf(stderr, "aggregate: %s: %s[%d] from offset %" PRId64 ", replaying up to %" PRId64
+                "\n", sg->name, p->topic, n, p->offset, committed);
+    }
+    rd_kafka_topic_partition_list_destroy(back);
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    struct stage *sg = opaque;
+    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        char list[256];
+        size_t used = 0;
+        list[0] = '\0';
+        for (int i = 0; i < parts->cnt && used < sizeof list - 16; i++)
+            used += (size_t)snprintf(list + used, sizeof list - used, " %d",
+                                     (int)parts->elems[i].partition);
+        plan_replay(sg, parts);
+        rd_kafka_assign(rk, parts);
+        fprintf(stderr, "aggregate: %s: %d partitions assigned:%s\n", sg->name, parts->cnt,
+                list);
+    } else {
+        commit_stage(sg);
+        rd_kafka_assign(rk, NULL);
+        for (int i = 0; i < MAX_PARTITIONS; i++)
+            sg->next[i] = sg->warm_until[i] = -1;
+        fprintf(stderr, "aggregate: %s: %d partitions revoked\n", sg->name, parts->cnt);
+    }
+}
+
+static rd_kafka_t *new_consumer(struct stage *sg, char *err, size_t errlen)
+{
+    const struct settings *s = &sg->a->st;
+    char why[512], session[32];
+    snprintf(session, sizeof session, "%" PRId64, s->session_ms);
+    rd_kafka_conf_t *kc = rd_kafka_conf_new();
+    if (set(kc, "bootstrap.servers", s->brokers, err, errlen) < 0 ||
+        set(kc, "group.id", sg->group, err, errlen) < 0 ||
+        set(kc, "enable.auto.commit", "false", err, errlen) < 0 ||
+        set(kc, "auto.offset.reset", "earliest", err, errlen) < 0 ||
+        set(kc, "session.timeout.ms", session, err, errlen) < 0 ||
+        set(kc, "heartbeat.interval.ms", "1000", err, errlen) < 0 ||
+        set(kc, "partition.assignment.strategy", "range,roundrobin", err, errlen) < 0) {
+        rd_kafka_conf_destroy(kc);
+        return NULL;
+    }
+    rd_kafka_conf_set_rebalance_cb(kc, on_rebalance);
+    rd_kafka_conf_set_opaque(kc, sg);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, why, sizeof why);
+    if (!rk) {
+        snprintf(err, errlen, "consumer: %.400s", why);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(t, sg->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, t);
+    rd_kafka_topic_partition_list_destroy(t);
+    if (e) {
+        snprintf(err, errlen, "subscribe %s: %s", sg->topic, rd_kafka_err2str(e));
+        rd_kafka_destroy(rk);
+        return NULL;
+    }
+    return rk;
+}
+
+static rd_kafka_t *new_producer(const struct settings *s, char *err, size_t errlen)
+{
+    char why[512];
+    rd_kafka_conf_t *kc = rd_kafka_conf_new();
+    if (set(kc, "bootstrap.servers", s->brokers, err, errlen) < 0 ||
+        set(kc, "enable.idempotence", "true", err, errlen) < 0 ||
+        set(kc, "linger.ms", "10", err, errlen) < 0) {
+        rd_kafka_conf_destroy(kc);
+        return NULL;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, why, sizeof why);
+    if (!rk)
+        snprintf(err, errlen, "producer: %.400s", why);
+    return rk;
+}
+
+/* ---- offsets ------------------------------------------------------------- */
+
+/* At least once: the offsets of what was handled are committed only after
+ * its findings and its re-keyed events were delivered. */
+static void commit_stage(struct stage *sg)
+{
+    struct agg *a = sg->a;
+    long undelivered = ag_pipeline_flush(sg->pipe, 10000);
+    if (sg == &a->src && rd_kafka_flush(a->producer, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        undelivered++;
+    if (undelivered > 0 || a->produce_failed > 0) {
+        fprintf(stderr, "aggregate: %s: outputs not delivered; offsets not committed\n",
+                sg->name);
+        return;
+    }
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    for (int i = 0; i < MAX_PARTITIONS; i++)
+        if (sg->next[i] >= 0)
+            rd_kafka_topic_partition_list_add(l, sg->topic, i)->offset = sg->next[i];
+    if (l->cnt > 0) {
+        rd_kafka_resp_err_t e = rd_kafka_commit(sg->rk, l, 0);
+        if (e)
+            fprintf(stderr, "aggregate: %s: commit: %s\n", sg->name, rd_kafka_err2str(e));
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+static void report_bad(struct stage *sg, enum bad_kind k, const rd_kafka_message_t *m,
+                       const char *why)
+{
+    sg->bad[k]++;
+    if (sg->bad_logged[k]++)
+        return;
+    fprintf(stderr, "aggregate: %s: skipped a message (%s: %s) at %s[%d] offset %" PRId64
+            "; further ones of this kind are only counted\n", sg->name, bad_names[k], why,
+            rd_kafka_topic_name(m->rkt), (int)m->partition, m->offset);
+}
+
+static int field_int(json_object *o, const char *k, int64_t *out)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_int))
+        return -1;
+    *out = json_object_get_int64(v);
+    return 0;
+}
+
+/* An OCSF Authentication event (sinks/ocsf.c) back into an event: its
+ * raw_data re-parsed by the host's own recognizers, at the event's time. */
+static int decode(struct stage *sg, const rd_kafka_message_t *m, struct ag_event *ev)
+{
+    if (m->len > sg->a->st.max_message) {
+        report_bad(sg, BAD_OVERSIZED, m, "longer than max_message");
+        return -1;
+    }
+    json_tokener_reset(sg->tok);
+    json_object *o = json_tokener_parse_ex(sg->tok, m->payload, (int)m->len);
+    if (!o || json_tokener_get_error(sg->tok) != json_tokener_success ||
+        !json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
+        report_bad(sg, BAD_JSON, m, "no JSON object");
+        return -1;
+    }
+    int64_t cls = 0, t = 0;
+    json_object *raw;
+    const char *why = NULL;
+    if (field_int(o, "class_uid", &cls) < 0 || cls != 3002)
+        why = "class_uid is not 3002 (Authentication)";
+    else if (field_int(o, "time", &t) < 0 || t <= 0)
+        why = "no time";
+    else if (!json_object_object_get_ex(o, "raw_data", &raw) ||
+             !json_object_is_type(raw, json_type_string) ||
+             json_object_get_string_len(raw) >= AG_LINE_MAX)
+        why = "no raw_data";
+    if (!why) {
+        size_t n = (size_t)json_object_get_string_len(raw);
+        memcpy(sg->line, json_object_get_string(raw), n);
+        if (ag_parse_line(sg->parser, sg->line, n, t, ev) != AG_PARSE_EVENT)
+            why = "raw_data is no authentication event";
+        ev->time_ms = t;
+    }
+    json_object_put(o);
+    if (why) {
+        report_bad(sg, BAD_SCHEMA, m, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stage "source": a failure naming a user goes to the repartition topic,
+ * keyed by that user, with its original timestamp (replay seeks by time). */
+static void repartition(struct agg *a, const rd_kafka_message_t *m, const struct ag_event *ev)
+{
+    if (!ag_kind_is_failure((enum ag_kind)ev->kind) || ev->user.len == 0 ||
+        ev->src.af == AG_AF_NONE)
+        return;
+    int64_t ts = rd_kafka_message_timestamp(m, NULL);
+    for (int tries = 0; tries < 1000; tries++) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            a->producer, RD_KAFKA_V_TOPIC(a->st.topic_repartition),
+            RD_KAFKA_V_KEY(ag_span_ptr(ev, ev->user), ev->user.len),
+            RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts : 0), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            a->src.repartitioned++;
+            return;
+        }
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            break;
+        rd_kafka_poll(a->producer, 10);
+    }
+    a->produce_failed++;
+}
+
+static void handle(struct stage *sg, const rd_kafka_message_t *m)
+{
+    if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            fprintf(stderr, "aggregate: %s: %s\n", sg->name, rd_kafka_message_errstr(m));
+        return;
+    }
+    int32_t n = m->partition;
+    int in_range = n >= 0 && n < MAX_PARTITIONS;
+    int warm = in_range && m->offset < sg->warm_until[n];
+    struct ag_event ev;
+    sg->messages++;
+    if (decode(sg, m, &ev) == 0) {
+        ag_pipeline_set_quiet(sg->pipe, warm);
+        ag_pipeline_feed(sg->pipe, &ev);
+        ag_pipeline_set_quiet(sg->pipe, 0);
+        sg->events++;
+        sg->replayed += (uint64_t)warm;
+        if (!warm && sg == &sg->a->src)
+            repartition(sg->a, m, &ev);
+    }
+    if (!warm && in_range)
+        sg->next[n] = m->offset + 1;
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+static int add_findings_sink(struct agg *a, struct stage *sg, char *err, size_t errlen)
+{
+    struct ag_sink_env env = {.conf = a->sink_conf, .ocsf = ag_pipeline_ocsf_ctx(sg->pipe)};
+    sg->kafka = ag_kafka_create_brokers(&env, a->st.brokers, err, errlen);
+    if (!sg->kafka)
+        return -1;
+    ag_pipeline_add_sink(sg->pipe, sg->kafka);
+    return 0;
+}
+
+static int stage_open(struct agg *a, struct stage *sg, const char *name, const char *topic,
+                      const char *group_suffix, char *err, size_t errlen)
+{
+    sg->a = a;
+    sg->name = name;
+    sg->topic = topic;
+    snprintf(sg->group, sizeof sg->group, "%s%s", a->st.group, group_suffix);
+    for (int i = 0; i < MAX_PARTITIONS; i++)
+        sg->next[i] = sg->warm_until[i] = -1;
+    sg->parser = malloc(sizeof *sg->parser);
+    sg->line = malloc(AG_LINE_MAX);
+    sg->tok = json_tokener_new_ex(32);
+    if (!sg->parser || !sg->line || !sg->tok) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    ag_parser_init(sg->parser);
+    if (a->base.have_tz)
+        ag_tzcache_set_fixed(&sg->parser->tz, a->base.tz_offset_s);
+    sg->pipe = ag_pipeline_new(&sg->cfg, 1, err, errlen);
+    if (!sg->pipe || add_findings_sink(a, sg, err, errlen) < 0 ||
+        ag_pipeline_add_configured_sinks(sg->pipe, err, errlen) < 0)
+        return -1;
+    sg->rk = new_consumer(sg, err, errlen);
+    return sg->rk ? 0 : -1;
+}
+
+static void stage_close(struct stage *sg)
+{
+    if (sg->rk) {
+        commit_stage(sg);
+        rd_kafka_consumer_close(sg->rk);
+        rd_kafka_destroy(sg->rk);
+    }
+    ag_pipeline_free(sg->pipe);
+    if (sg->tok)
+        json_tokener_free(sg->tok);
+    free(sg->parser);
+    free(sg->line);
+}
+
+static void stage_report(const struct stage *sg)
+{
+    struct ag_pipeline_stats ps;
+    ag_pipeline_stats(sg->pipe, &ps);
+    uint64_t creates = 0;
+    for (int r = 0; r < AG_RULE_COUNT; r++)
+        creates += ps.findings_by_rule[r];
+    fprintf(stderr, "aggregate: %s: %" PRIu64 " messages, %" PRIu64 " events (%" PRIu64
+            " replayed), %" PRIu64 " findings, %" PRIu64 " updates, %" PRIu64
+            " re-keyed; skipped: %" PRIu64 " oversized, %" PRIu64 " not JSON, %" PRIu64
+            " wrong schema\n", sg->name, sg->messages, sg->events, sg->replayed, creates,
+            ps.updates, sg->repartitioned, sg->bad[BAD_OVERSIZED], sg->bad[BAD_JSON],
+            sg->bad[BAD_SCHEMA]);
+}
+
+static int agg_open(struct agg *a, const char *path, char *err, size_t errlen)
+{
+    char text[1024];
+    if (ag_config_load(&a->base, path, err, errlen) < 0 ||
+        load_settings(a->base.conf, &a->st, err, errlen) < 0)
+        return -1;
+    if (ag_conf_has_section(a->base.conf, AG_KAFKA_SECTION)) {
+        snprintf(err, errlen, "%s: [%s]: the aggregator writes its findings to [aggregate] "
+                 "topic_findings; remove the section", path, AG_KAFKA_SECTION);
+        return -1;
+    }
+    snprintf(text, sizeof text, "[sink.kafka]\ntopic_findings = %s\nevents = none\n",
+             a->st.topic_findings);
+    if (ag_conf_load_string(&a->sink_conf, "aggregate findings", text, err, errlen) < 0)
+        return -1;
+    int64_t longest = a->st.fleet_window_ms > a->st.spray_window_ms ? a->st.fleet_window_ms
+                                                                     : a->st.spray_window_ms;
+    a->replay_ms = longest + longest / 3;
+    stage_rules(a, &a->src, AG_RULE_FLEET_SOURCE, a->st.fleet_threshold, a->st.fleet_window_ms);
+    stage_rules(a, &a->usr, AG_RULE_SPRAYING, a->st.spray_threshold, a->st.spray_window_ms);
+    if (!(a->producer = new_producer(&a->st, err, errlen)))
+        return -1;
+    if (stage_open(a, &a->src, "source", a->st.topic_events, "", err, errlen) < 0 ||
+        stage_open(a, &a->usr, "user", a->st.topic_repartition, ".by-user", err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+static void agg_close(struct agg *a)
+{
+    stage_close(&a->src);
+    stage_close(&a->usr);
+    if (a->producer)
+        rd_kafka_destroy(a->producer);
+    ag_conf_free(a->sink_conf);
+    ag_config_free(&a->base);
+}
+
+static void poll_stage(struct stage *sg, int timeout_ms)
+{
+    for (int i = 0; i < POLL_BATCH && !agg_stop; i++) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(sg->rk, i == 0 ? timeout_ms : 0);
+        if (!m)
+            return;
+        sg->a->last_ms = mono_ms();
+        if (sg->a->first_ms == 0)
+            sg->a->first_ms = sg->a->last_ms;
+        handle(sg, m);
+        rd_kafka_message_destroy(m);
+    }
+}
+
+static void run_loop(struct agg *a)
+{
+    int64_t last_commit = mono_ms();
+    while (!agg_stop) {
+        poll_stage(&a->src, 20);
+        poll_stage(&a->usr, 20);
+        rd_kafka_poll(a->producer, 0);
+        if (mono_ms() - last_commit >= a->st.commit_ms) {
+            commit_stage(&a->src);
+            commit_stage(&a->usr);
+            last_commit = mono_ms();
+        }
+        if (a->idle_exit_ms > 0 && a->first_ms > 0 && mono_ms() - a->last_ms >= a->idle_exit_ms)
+            break;
+    }
+}
+
+/* For the benchmark: what was consumed between the first and the last
+ * message, and the peak resident memory. */
+static void report_rate(const struct agg *a)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double s = (double)(a->last_ms - a->first_ms) / 1000.0;
+    fprintf(stderr, "aggregate: %" PRIu64 " source + %" PRIu64 " user messages in %.2f s "
+            "(first to last): %.0f events/s; peak RSS %ld MiB\n", a->src.messages,
+            a->usr.messages, s, s > 0 ? (double)a->src.messages / s : 0.0, ru.ru_maxrss / 1024);
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: authguard aggregate -c FILE [--idle-exit SECONDS]\n\n"
+          "Joins the Kafka consumer group of [aggregate] on the hosts' events topic and\n"
+          "raises fleet findings (fleet_source, spraying) into its findings topic and the\n"
+          "configured summarizers. SIGTERM or SIGINT: commit, report the counts, leave.\n"
+          "--idle-exit S: leave once no message came for S seconds (benchmarks).\n",
+          f);
+}
+
+int ag_aggregate_main(int argc, char **argv)
+{
+    const char *path = NULL;
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"idle-exit", required_argument, NULL, 'i'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+    long idle_s = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        if (c == 'c')
+            path = optarg;
+        else if (c == 'i' && (idle_s = strtol(optarg, NULL, 10)) > 0 && idle_s <= 3600)
+            continue;
+        else {
+            usage(c == 'h' ? stdout : stderr);
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    if (!path || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    struct agg *a = calloc(1, sizeof *a);
+    char err[AG_CONF_ERRLEN];
+    err[0] = '\0';
+    if (!a || agg_open(a, path, err, sizeof err) < 0) {
+        fprintf(stderr, "authguard aggregate: %s\n", a ? err : "out of memory");
+        if (a)
+            agg_close(a);
+        free(a);
+        return 2;
+    }
+    struct sigaction sa = {.sa_handler = on_stop};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    fprintf(stderr, "aggregate: group %s on %s, findings to %s\n", a->st.group,
+            a->st.topic_events, a->st.topic_findings);
+    a->idle_exit_ms = idle_s * 1000;
+    run_loop(a);
+    report_rate(a);
+    stage_report(&a->src);
+    stage_report(&a->usr);
+    agg_close(a);
+    free(a);
+    return 0;
+}

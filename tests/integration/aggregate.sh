@@ -1,0 +1,159 @@
+#!/bin/sh
+# aggregate.sh - `authguard aggregate` against a real Apache Kafka: ten
+# simulated hosts (authguard scan into the events topic, each below its own
+# thresholds) and one aggregator find the fleet brute force and the spray
+# and nothing for the quiet traffic; poison messages are skipped, counted
+# and logged once per kind; three aggregators on six partitions, one killed
+# with SIGKILL between two halves of the traffic, still raise every fleet
+# finding, each under one uid.
+. "${AG_SRCDIR:-.}/tests/integration/lib.sh"
+
+KV=${KAFKA_VERSION:-3.9.1}
+KSH="$AG_SRCDIR/tests/kafka/kafka.sh"
+GEN="$AG_SRCDIR/tests/integration/aggregate_logs.py"
+CHECK="$AG_SRCDIR/tests/integration/aggregate_check.py"
+KDIR=$TAP_TMP/kafka
+T=$TAP_TMP
+
+tap_plan 15
+tap_diag "Apache Kafka $KV"
+
+tap_cleanup "sh '$KSH' stop '$KDIR'"
+if ! sh "$KSH" start "$KV" "$KDIR" >"$T/start.log" 2>&1; then
+    sed 's/^/# /' "$T/start.log"
+    tap_bail "cannot start Apache Kafka $KV"
+fi
+B=127.0.0.1:$(cat "$KDIR/port")
+for t in ev:6 evu:6 hf:1 ff1:1 ev3:6 evu3:6 ff3:1; do
+    sh "$KSH" topic "$KDIR" "${t%:*}" "${t#*:}" || tap_bail "cannot create topic $t"
+done
+
+# hosts EVENTS_TOPIC LOG...: each log scanned by its own authguard into Kafka.
+hosts() {
+    printf '[sink.kafka]\nbrokers = %s\ntopic_events = %s\ntopic_findings = hf\n' \
+        "$B" "$1" >"$T/host-$1.conf"
+    topic=$1
+    shift
+    for log in "$@"; do
+        "$AG_BIN" scan --tz UTC --config "$T/host-$topic.conf" "$log" \
+            >"$log.out" 2>&1 || { sed 's/^/# /' "$log.out"; return 1; }
+    done
+}
+
+# aggconf FILE GROUP EVENTS REPARTITION FINDINGS
+aggconf() {
+    cat >"$1" <<EOF
+[aggregate]
+brokers = $B
+group_id = $2
+topic_events = $3
+topic_repartition = $4
+topic_findings = $5
+fleet_source_threshold = 8
+session_timeout = 6s
+commit_interval = 500ms
+EOF
+}
+
+# wait_findings TOPIC N SECONDS: until TOPIC holds N distinct (rule, key).
+wait_findings() {
+    i=0
+    while [ "$i" -lt $(($3 * 2)) ]; do
+        n=$(kcat -b "$B" -C -t "$1" -o beginning -e -q 2>/dev/null |
+            python3 -c 'import sys, json
+print(len({(json.loads(l)["unmapped"]["authguard"]["rule"], json.loads(l)["unmapped"]["authguard"]["key"]) for l in sys.stdin if l.strip()}))')
+        [ "$n" -ge "$2" ] && return 0
+        sleep 0.5
+        i=$((i + 1))
+    done
+    return 1
+}
+
+stop_agg() {
+    kill -TERM "$1" 2>/dev/null
+    wait "$1" 2>/dev/null || true
+}
+
+mkdir -p "$T/logs" "$T/logs3"
+python3 "$GEN" "$T/logs" 10
+python3 "$GEN" "$T/logs3" 10
+
+# -- poison first, so that everything after it must get past it ---------------
+printf 'this is not JSON\n' | kcat -b "$B" -P -t ev -p 0
+printf '{"class_uid":2004,"time":1}\n' | kcat -b "$B" -P -t ev -p 0
+python3 -c 'print("{\"raw_data\":\"" + "x" * 70000 + "\"}")' | kcat -b "$B" -P -t ev -p 0
+
+# -- ten hosts, one aggregator ------------------------------------------------
+tap_ok "ten hosts scan into the events topic" hosts ev "$T"/logs/h*.log
+tap_is "no host raises a finding on its own" 10 \
+    "$(grep -l '^scan: 0 findings' "$T"/logs/*.out | wc -l)"
+aggconf "$T/one.conf" g1 ev evu ff1
+"$AG_BIN" aggregate -c "$T/one.conf" 2>"$T/one.err" &
+pid=$!
+tap_cleanup "kill -KILL $pid 2>/dev/null || true"
+wait_findings ff1 2 40 && rc=0 || rc=1
+sleep 2 # anything the quiet traffic would raise has had time to arrive
+stop_agg "$pid"
+tap_is "one aggregator raises the fleet findings" 0 "$rc"
+kcat -b "$B" -C -t ff1 -o beginning -e -q >"$T/ff1.json"
+tap_ok "exactly the fleet brute force (8+ hosts) and the spray, nothing quiet" \
+    python3 "$CHECK" "$T/ff1.json" 8
+python3 "$CHECK" "$T/ff1.json" 8 | sed 's/^/# /'
+tap_grep "poison counted: one of each kind" \
+    'source: 353 messages, 350 events.* 1 oversized, 1 not JSON, 1 wrong schema' "$T/one.err"
+tap_grep "not JSON: logged with its offset" \
+    'skipped a message \(not JSON: .*\) at ev\[0\] offset 0' "$T/one.err"
+tap_grep "wrong schema: logged with its offset" \
+    'skipped a message \(wrong schema: class_uid is not 3002.*\) at ev\[0\] offset 1' "$T/one.err"
+tap_grep "oversized: logged with its offset" \
+    'skipped a message \(oversized: .*\) at ev\[0\] offset 2' "$T/one.err"
+tap_not "no sanitizer report" grep -q 'Sanitizer' "$T/one.err"
+
+# -- three aggregators, six partitions, one killed mid-stream ------------------
+aggconf "$T/three.conf" g3 ev3 evu3 ff3
+for n in 1 2 3; do
+    "$AG_BIN" aggregate -c "$T/three.conf" 2>"$T/three-$n.err" &
+    eval "pid$n=\$!"
+    eval "tap_cleanup \"kill -KILL \$pid$n 2>/dev/null || true\""
+done
+# Every member holds partitions once the group settled (two each).
+i=0
+while [ "$i" -lt 60 ]; do
+    settled=0
+    for n in 1 2 3; do
+        grep -E 'source: [0-9]+ partitions (assigned|revoked)' "$T/three-$n.err" |
+            tail -n 1 | grep -q ': 2 partitions assigned' && settled=$((settled + 1))
+    done
+    [ "$settled" -eq 3 ] && break
+    sleep 0.5
+    i=$((i + 1))
+done
+tap_is "three aggregators share the six partitions" 3 "$settled"
+tap_ok "first half of the hosts" hosts ev3 "$T"/logs3/h0[1-5].log
+sleep 3 # handled and committed
+# Kill the aggregator that owns the attacker's partition: its windows must
+# be rebuilt by replay on the member that takes the partition over.
+part=$(kcat -b "$B" -C -t ev3 -o beginning -e -q -f '%p %k\n' | awk '$2 == "203.0.113.66" {print $1; exit}')
+victim=1
+for n in 1 2 3; do
+    grep 'source: .* partitions assigned' "$T/three-$n.err" | tail -n 1 |
+        grep -q " $part\( \|\$\)" && victim=$n
+done
+eval "vpid=\$pid$victim"
+kill -KILL "$vpid"
+wait "$vpid" 2>/dev/null || true
+tap_diag "killed aggregator $victim (source partition $part) with SIGKILL"
+tap_ok "second half of the hosts" hosts ev3 "$T"/logs3/h0[6-9].log "$T"/logs3/h10.log
+wait_findings ff3 2 60 && rc=0 || rc=1
+sleep 2
+for n in 1 2 3; do
+    [ "$n" = "$victim" ] || eval "stop_agg \$pid$n"
+done
+tap_is "every fleet finding arrives after the kill" 0 "$rc"
+kcat -b "$B" -C -t ff3 -o beginning -e -q >"$T/ff3.json"
+tap_ok "the same two findings, each under one uid, nothing quiet" \
+    python3 "$CHECK" "$T/ff3.json" 8
+python3 "$CHECK" "$T/ff3.json" 8 | sed 's/^/# /'
+tap_ok "the partition moved and its windows were replayed" \
+    grep -q 'replaying up to' "$T"/three-*.err
+tap_done
