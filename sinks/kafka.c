@@ -379,6 +379,10 @@ static rd_kafka_conf_t *make_conf(struct kafka *k, const struct ag_conf *c,
         set(conf, "queue.buffering.max.messages", "100000", err, errlen) < 0 ||
         set(conf, "queue.buffering.max.kbytes", "65536", err, errlen) < 0 ||
         set(conf, "client.id", "authguard", err, errlen) < 0 ||
+        /* Log lines come through rd_kafka_poll() on our poll thread, never
+         * from librdkafka's own threads (made with thrd_create, which thread
+         * sanitizers and other pthread-based tools do not see). */
+        set(conf, "log.queue", "true", err, errlen) < 0 ||
         ag_conf_each(c, AG_KAFKA_SECTION, "kafka.", pass_property, &p) != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
@@ -447,6 +451,7 @@ static int start(struct kafka *k, const struct ag_conf *c, const struct settings
         snprintf(err, errlen, "[%s] brokers = %s: %s", AG_KAFKA_SECTION, st->brokers, msg);
         return -1;
     }
+    rd_kafka_set_log_queue(k->rk, NULL); /* the main queue: served by rd_kafka_poll() */
     k->t_events = rd_kafka_topic_new(k->rk, st->topic_events, NULL);
     k->t_findings = rd_kafka_topic_new(k->rk, st->topic_findings, NULL);
     if (!k->t_events || !k->t_findings) {
