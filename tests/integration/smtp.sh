@@ -48,7 +48,7 @@ smtp_conf() {
 }
 
 bedrock_conf() {
-    printf '[sink.bedrock]\nmodel_id = %s\nendpoint = http://127.0.0.1:%s\ntimeout = 5s\n' \
+    printf '[sink.bedrock]\nmodel_id = %s\nendpoint = http://127.0.0.1:%s\ntimeout = 20s\n' \
         "$MODEL" "$BEDROCK_PORT"
     printf 'cooldown = 0\nbackoff_base = 50ms\ncalls_per_hour = 1000\n'
 }
