@@ -50,7 +50,7 @@ smtp_conf() {
 bedrock_conf() {
     printf '[sink.bedrock]\nmodel_id = %s\nendpoint = http://127.0.0.1:%s\ntimeout = 20s\n' \
         "$MODEL" "$BEDROCK_PORT"
-    printf 'cooldown = 0\nbackoff_base = 50ms\ncalls_per_hour = 1000\n'
+    printf 'cooldown = 0\nbackoff_base = 50ms\ncalls_per_hour = 1000\nworkers = 4\n'
 }
 
 scan() {
@@ -129,7 +129,7 @@ tap_is "wrong password: scan says outputs were lost (exit 1)" 1 "$rc"
 # -- the Bedrock summary when it arrives in time ---------------------------------------------------
 start_smtp withllm
 start_bedrock llm text
-{ bedrock_conf; smtp_conf max_per_hour=100 wait_for_summary=20s; } >"$T/withllm.conf"
+{ bedrock_conf; smtp_conf max_per_hour=100 wait_for_summary=90s; } >"$T/withllm.conf"
 scan withllm "$S/tests/data/sample.log"
 facts withllm
 n=$(fact withllm mails)
