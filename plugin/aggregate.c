@@ -491,9 +491,12 @@ static int stage_open(struct agg *a, struct stage *sg, const char *name, const c
 static void stage_close(struct stage *sg)
 {
     if (sg->rk) {
+        /* Committed here, then destroyed without rd_kafka_consumer_close():
+         * librdkafka 2.0.2 can hang in an assign that a rebalance racing
+         * with the close asks for. The group then notices the departure
+         * after session_timeout instead of at once. */
         commit_stage(sg);
-        rd_kafka_consumer_close(sg->rk);
-        rd_kafka_destroy(sg->rk);
+        rd_kafka_destroy_flags(sg->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     }
     ag_pipeline_free(sg->pipe);
     if (sg->tok)
