@@ -31,8 +31,20 @@ struct mail {
     int ready;              /* its summary is final */
 };
 
+/* A summarizer's answer that came before its Create reached this sink (the
+ * summarizer sees the finding first and may answer at once). */
+#define EARLY_MAX 64
+struct early {
+    char uid[AG_FINDING_UID_LEN + 1];
+    char *summary;          /* NULL: no summary, note says why */
+    char source[64];
+    char note[256];
+};
+
 struct smtp {
     struct ag_sink base;
+    struct early early[EARLY_MAX];
+    size_t early_next;
     char url[512], user[256], pass[256], from[256], to[MAX_TO][256], prefix[64];
     size_t n_to;
     int tls;                /* 0 off, 1 try, 2 required */
@@ -273,6 +285,49 @@ static void *mailer(void *arg)
 
 /* ---- sink ops --------------------------------------------------------------------------- */
 
+/* The summary (or the reason there is none) a summarizer's Update brings. */
+static void apply_summary(struct mail *m, const char *summary, const char *source,
+                          const char *note)
+{
+    if (summary) {
+        char *dup = strdup(summary);
+        if (dup) {
+            free(m->f->summary);
+            m->f->summary = dup;
+            snprintf(m->f->summary_source, sizeof m->f->summary_source, "%s", source);
+        }
+    } else if (note && *note) {
+        snprintf(m->note, sizeof m->note, "%s", note);
+    }
+    m->ready = 1;
+}
+
+/* Called with the lock held: keep an answer whose Create has not come yet. */
+static void keep_early(struct smtp *s, const struct ag_finding *f, const char *summary,
+                       const char *note)
+{
+    struct early *e = &s->early[s->early_next++ % EARLY_MAX];
+    free(e->summary);
+    snprintf(e->uid, sizeof e->uid, "%s", f->uid);
+    e->summary = summary ? strdup(summary) : NULL;
+    snprintf(e->source, sizeof e->source, "%s", f->summary_source);
+    snprintf(e->note, sizeof e->note, "%s", note ? note : "");
+}
+
+/* Called with the lock held: an answer that came first completes m. */
+static void take_early(struct smtp *s, struct mail *m)
+{
+    for (size_t i = 0; i < EARLY_MAX; i++) {
+        struct early *e = &s->early[i];
+        if (!e->uid[0] || strcmp(e->uid, m->f->uid) != 0)
+            continue;
+        apply_summary(m, e->summary, e->source, e->note);
+        free(e->summary);
+        memset(e, 0, sizeof *e);
+        return;
+    }
+}
+
 static void smtp_finding(struct ag_sink *sk, const struct ag_finding *f, const char *remediation)
 {
     struct smtp *s = (struct smtp *)sk;
@@ -282,23 +337,20 @@ static void smtp_finding(struct ag_sink *sk, const struct ag_finding *f, const c
     if (f->activity != AG_ACTIVITY_CREATE) {
         /* A summarizer's Update completes its pending Create; engine Updates
          * (more of the same) are not mailed again. */
+        const char *summary = f->summary && !strncmp(f->summary_source, "bedrock:", 8)
+                                  ? f->summary : NULL;
+        const char *note = meta && meta->error ? meta->error : NULL;
+        int matched = 0;
         for (size_t i = 0; from_summarizer && i < s->n_pend; i++) {
             struct mail *m = &s->pend[i];
             if (strcmp(m->f->uid, f->uid) != 0 || m->ready)
                 continue;
-            if (f->summary && !strncmp(f->summary_source, "bedrock:", 8)) {
-                char *dup = strdup(f->summary);
-                if (dup) {
-                    free(m->f->summary);
-                    m->f->summary = dup;
-                    memcpy(m->f->summary_source, f->summary_source, sizeof f->summary_source);
-                }
-            } else if (meta && meta->error) {
-                snprintf(m->note, sizeof m->note, "%s", meta->error);
-            }
-            m->ready = 1;
+            apply_summary(m, summary, f->summary_source, note);
+            matched = 1;
             pthread_cond_signal(&s->cv);
         }
+        if (from_summarizer && !matched)
+            keep_early(s, f, summary, note);
         pthread_mutex_unlock(&s->lock);
         return;
     }
@@ -321,6 +373,8 @@ static void smtp_finding(struct ag_sink *sk, const struct ag_finding *f, const c
     if (s->summarizer && !s->wait_ms)
         snprintf(m.note, sizeof m.note, "not waited for (wait_for_summary = 0)");
     pthread_mutex_lock(&s->lock);
+    if (s->summarizer)
+        take_early(s, &m);
     if (s->n_pend < PENDING_MAX) {
         s->pend[s->n_pend++] = m;
         m.f = NULL;
@@ -367,6 +421,8 @@ static void smtp_destroy(struct ag_sink *sk)
     pthread_join(s->th, NULL);
     for (size_t i = 0; i < s->n_pend; i++)
         mail_free(&s->pend[i]);
+    for (size_t i = 0; i < EARLY_MAX; i++)
+        free(s->early[i].summary);
     if (getenv("AG_SMTP_STATS"))
         fprintf(stderr, "smtp: %lu sent, %lu suppressed by the rate limit\n", s->sent,
                 s->suppressed);

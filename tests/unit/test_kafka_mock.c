@@ -83,14 +83,18 @@ static int consume_all(struct mock *m, int *dups, int expect)
     unsigned char *seen = calloc((size_t)expect, 1);
     int n = 0, eofs = 0, idle = 0;
     *dups = 0;
-    while (eofs < 3 && idle < 100) {
+    /* An end of partition can be reported early (a leader change makes the
+     * consumer fetch again), so read on until every message is in or the
+     * topic has been idle for 10 s. */
+    while ((eofs != 7 || n < expect) && idle < 100) {
         rd_kafka_message_t *msg = rd_kafka_consumer_poll(c, 100);
         if (!msg) {
             idle++;
             continue;
         }
+        idle = 0;
         if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            eofs++;
+            eofs |= 1 << (msg->partition & 7);
         } else if (!msg->err) {
             const char *u = memmem(msg->payload, msg->len, "\"user\":{\"name\":\"u", 17);
             int id = u ? atoi(u + 17) : -1;
