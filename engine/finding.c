@@ -156,14 +156,25 @@ static int item_matches(void *arg, const struct ag_recent_item *it)
     }
 }
 
-static uint64_t want_tag(const struct ag_finding_req *req)
+/* The role and mark the sought key has in the ring of recent events. */
+static enum ag_recent_role want_role(const struct ag_finding_req *req, uint8_t *mark)
 {
     switch (req->key_kind) {
-    case AG_KEY_SRC: return ag_recent_tag_addr(&req->key_addr, 0);
-    case AG_KEY_SRC64: return ag_recent_tag_addr(&req->key_addr, 1);
+    case AG_KEY_SRC:
+        *mark = ag_recent_mark_addr(&req->key_addr, 0);
+        return AG_RECENT_SRC;
+    case AG_KEY_SRC64:
+        *mark = ag_recent_mark_addr(&req->key_addr, 1);
+        return AG_RECENT_SRC64;
     case AG_KEY_USER:
-    case AG_KEY_LOCAL_USER: return ag_recent_tag_key(req->key_w);
-    default: return 0;
+        *mark = ag_recent_mark_key(req->key_w);
+        return AG_RECENT_USER;
+    case AG_KEY_LOCAL_USER:
+        *mark = ag_recent_mark_key(req->key_w);
+        return AG_RECENT_LOCAL;
+    default:
+        *mark = 0;
+        return AG_RECENT_ROLES;   /* matches nothing: item_matches() says no */
     }
 }
 
@@ -332,7 +343,9 @@ void ag_finding_assemble(struct ag_finding *f, const struct ag_finding_req *req,
         g.earliest_ms = INT64_MAX;
         /* The rule's window (plus the bucket slack) before the trip. */
         int64_t span = (int64_t)req->window_s * 1000 * 4 / 3 + 1000;
-        ag_recent_scan(recent, req->time_ms - span, req->time_ms, want_tag(req), item_matches,
+        uint8_t mark;
+        enum ag_recent_role role = want_role(req, &mark);
+        ag_recent_scan(recent, req->time_ms - span, req->time_ms, role, mark, item_matches,
                        visit_item, &g, &scratch);
         sort_kept(&g);
         memcpy(f->samples, g.kept, sizeof(g.kept[0]) * g.n_kept);

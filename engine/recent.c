@@ -30,20 +30,20 @@ struct entry {
 struct stripe {
     _Alignas(64) _Atomic uint64_t cursor;
     struct entry *e;
-    /* The entries' times and key tags again, densely packed: a finding's
-     * scan skips entries outside its window or about other keys without
-     * touching their cache lines. Only a filter: read_entry() checks time
-     * and keys again under the seqlock. */
-    struct dense *dense;
+    /* The entries' times again, densely packed, and per role one byte per
+     * entry (eight to a word) marking the key the entry has in that role:
+     * a finding's scan looks at eight entries per load and touches the
+     * entries of other keys not at all. Only a filter: read_entry() checks
+     * time and keys again under the seqlock. */
+    _Atomic int64_t *time_ms;
+    _Atomic uint64_t *marks[AG_RECENT_ROLES];
 };
 
 /* How far back in event time feeders may write relative to each other. */
 #define AG_RECENT_DISORDER_MS (10 * 60 * 1000)
 
-struct dense {
-    _Atomic int64_t time_ms;
-    _Atomic uint64_t tag;
-};
+#define ONES 0x0101010101010101ull
+#define LOW7 0x7f7f7f7f7f7f7f7full
 
 struct ag_recent {
     struct stripe *stripes;
@@ -57,6 +57,8 @@ struct ag_recent {
 #define M_USER_TRUNC 0x02u
 #define M_HAS_USER 0x04u
 #define M_HAS_LOCAL 0x08u
+
+static size_t mark_words(uint32_t per_stripe) { return ((size_t)per_stripe + 7) / 8; }
 
 int ag_recent_new(struct ag_recent **out, unsigned stripes, uint32_t per_stripe)
 {
@@ -75,9 +77,13 @@ int ag_recent_new(struct ag_recent **out, unsigned stripes, uint32_t per_stripe)
     r->n_stripes = stripes;
     r->per_stripe = per_stripe;
     for (unsigned i = 0; i < stripes; i++) {
-        r->stripes[i].e = calloc(per_stripe, sizeof(struct entry));
-        r->stripes[i].dense = calloc(per_stripe, sizeof(struct dense));
-        if (r->stripes[i].e == NULL || r->stripes[i].dense == NULL) {
+        struct stripe *st = &r->stripes[i];
+        st->e = calloc(per_stripe, sizeof(struct entry));
+        st->time_ms = calloc(per_stripe, sizeof(*st->time_ms));
+        int ok = st->e != NULL && st->time_ms != NULL;
+        for (unsigned k = 0; k < AG_RECENT_ROLES; k++)
+            ok &= (st->marks[k] = calloc(mark_words(per_stripe), 8)) != NULL;
+        if (!ok) {
             ag_recent_free(r);
             return -ENOMEM;
         }
@@ -92,7 +98,9 @@ void ag_recent_free(struct ag_recent *r)
         return;
     for (unsigned i = 0; i < r->n_stripes; i++) {
         free(r->stripes[i].e);
-        free(r->stripes[i].dense);
+        free(r->stripes[i].time_ms);
+        for (unsigned k = 0; k < AG_RECENT_ROLES; k++)
+            free(r->stripes[i].marks[k]);
     }
     free(r->stripes);
     free(r);
@@ -100,9 +108,9 @@ void ag_recent_free(struct ag_recent *r)
 
 size_t ag_recent_memory(const struct ag_recent *r)
 {
-    return sizeof(*r) + sizeof(struct stripe) * r->n_stripes +
-           (size_t)r->n_stripes * r->per_stripe *
-               (sizeof(struct entry) + sizeof(struct dense));
+    size_t per = (size_t)r->per_stripe * (sizeof(struct entry) + sizeof(int64_t)) +
+                 (size_t)mark_words(r->per_stripe) * 8 * AG_RECENT_ROLES;
+    return sizeof(*r) + sizeof(struct stripe) * r->n_stripes + r->n_stripes * per;
 }
 
 static void put_text(_Atomic uint64_t *words, size_t nwords, const char *s, size_t len)
@@ -151,35 +159,54 @@ static uint64_t make_meta(const struct ag_event *ev, const struct ag_recent_keys
            ((uint64_t)flags << 48);
 }
 
-static uint64_t tag_bit(uint64_t x)
+static uint8_t mark_of(uint64_t x)
 {
-    return 1ull << ((x * 0x9e3779b97f4a7c15ull) >> 58);
+    uint8_t m = (uint8_t)((x * 0x9e3779b97f4a7c15ull) >> 56);
+    return m != 0 ? m : 1;
 }
 
-uint64_t ag_recent_tag_addr(const struct ag_addr *a, int prefix64)
+uint8_t ag_recent_mark_addr(const struct ag_addr *a, int prefix64)
 {
     uint64_t w[2];
     memcpy(w, a->b, 16);
-    return tag_bit(w[0] ^ (prefix64 && a->af == AG_AF_INET6 ? 0 : w[1] * 31) ^ a->af);
+    return mark_of(w[0] ^ (prefix64 && a->af == AG_AF_INET6 ? 0 : w[1] * 31) ^ a->af);
 }
 
-uint64_t ag_recent_tag_key(const uint64_t w[2])
+uint8_t ag_recent_mark_key(const uint64_t w[2])
 {
-    return tag_bit(w[0] ^ w[1] * 31);
+    return mark_of(w[0] ^ w[1] * 31);
 }
 
-/* One bit per key an entry is about: its source, its /64, its user and
- * local user. A scan for one key passes few entries besides its own. */
-static uint64_t keys_tag(const struct ag_recent_keys *k)
+/* An entry's mark in each role; 0 where it has no such key. */
+static void keys_marks(const struct ag_recent_keys *k, uint8_t m[AG_RECENT_ROLES])
 {
-    uint64_t t = 0;
+    memset(m, 0, AG_RECENT_ROLES);
     if (k->src.af != AG_AF_NONE)
-        t |= ag_recent_tag_addr(&k->src, 0) | ag_recent_tag_addr(&k->src, 1);
+        m[AG_RECENT_SRC] = ag_recent_mark_addr(&k->src, 0);
+    if (k->src.af == AG_AF_INET6)
+        m[AG_RECENT_SRC64] = ag_recent_mark_addr(&k->src, 1);
     if (k->has_user)
-        t |= ag_recent_tag_key(k->user);
+        m[AG_RECENT_USER] = ag_recent_mark_key(k->user);
     if (k->has_local_user)
-        t |= ag_recent_tag_key(k->local_user);
-    return t;
+        m[AG_RECENT_LOCAL] = ag_recent_mark_key(k->local_user);
+}
+
+/* Sets entry i's byte in each role's mark words. A plain load and store,
+ * not a read-modify-write: two feeders share a stripe only when one
+ * migrated CPUs, and a byte lost to that race only hides one entry from the
+ * filter (one sample fewer), which is cheaper than a locked instruction on
+ * every event. */
+static void put_marks(struct stripe *st, uint32_t i, const struct ag_recent_keys *keys)
+{
+    uint8_t m[AG_RECENT_ROLES];
+    keys_marks(keys, m);
+    unsigned shift = (i % 8) * 8;
+    for (unsigned k = 0; k < AG_RECENT_ROLES; k++) {
+        _Atomic uint64_t *w = &st->marks[k][i / 8];
+        uint64_t v = atomic_load_explicit(w, memory_order_relaxed);
+        v = (v & ~(0xffull << shift)) | ((uint64_t)m[k] << shift);
+        atomic_store_explicit(w, v, memory_order_relaxed);
+    }
 }
 
 uint64_t ag_recent_put(struct ag_recent *r, unsigned stripe, const struct ag_event *ev,
@@ -217,9 +244,9 @@ uint64_t ag_recent_put(struct ag_recent *r, unsigned stripe, const struct ag_eve
     put_text(e->host, NAME_WORDS, ag_span_ptr(ev, ev->host), host_len);
     put_text(e->line, LINE_WORDS, ev->line, line_len);
     atomic_store_explicit(&e->seq, 2 * n + 2, memory_order_release);
-    struct dense *d = &st->dense[n % r->per_stripe];
-    atomic_store_explicit(&d->time_ms, ev->time_ms, memory_order_relaxed);
-    atomic_store_explicit(&d->tag, keys_tag(keys), memory_order_relaxed);
+    uint32_t i = (uint32_t)(n % r->per_stripe);
+    atomic_store_explicit(&st->time_ms[i], ev->time_ms, memory_order_relaxed);
+    put_marks(st, i, keys);
     return ((uint64_t)si << 48) | ((n + 1) & 0xffffffffffffull);
 }
 
@@ -267,27 +294,79 @@ static int read_entry(struct entry *e, unsigned si, int64_t from_ms, int64_t to_
     return atomic_load_explicit(&e->seq, memory_order_acquire) == s1;
 }
 
-void ag_recent_scan(struct ag_recent *r, int64_t from_ms, int64_t to_ms, uint64_t want_tag,
-                    ag_recent_match_fn match, ag_recent_visit_fn fn, void *arg,
-                    struct ag_recent_item *scratch)
+struct scan {
+    struct ag_recent *r;
+    unsigned si;
+    int64_t from_ms, to_ms;
+    ag_recent_match_fn match;
+    ag_recent_visit_fn fn;
+    void *arg;
+    struct ag_recent_item *scratch;
+};
+
+/* One candidate entry; 0 once entries are well before the window (beyond
+ * what feeders' disorder could explain): the rest of the stripe, written
+ * in feed order, is older still. */
+static int visit(const struct scan *sc, struct stripe *st, uint32_t i)
 {
+    int64_t t = atomic_load_explicit(&st->time_ms[i], memory_order_relaxed);
+    if (t < sc->from_ms - AG_RECENT_DISORDER_MS)
+        return 0;
+    if (t >= sc->from_ms && t <= sc->to_ms &&
+        read_entry(&st->e[i], sc->si, sc->from_ms, sc->to_ms, sc->match, sc->arg, sc->scratch))
+        sc->fn(sc->arg, sc->scratch);
+    return 1;
+}
+
+/* Bytes of w equal to mark: the high bit of each such byte (exact: no
+ * borrow crosses bytes). */
+static uint64_t bytes_equal(uint64_t w, uint8_t mark)
+{
+    uint64_t x = w ^ (ONES * mark);
+    return ~(((x & LOW7) + LOW7) | x | LOW7);
+}
+
+/* Entries hi down to lo whose mark in marks matches (all when mark is 0),
+ * newest first; 0 when visit() said stop. */
+static int scan_range(const struct scan *sc, struct stripe *st, const _Atomic uint64_t *marks,
+                      uint8_t mark, uint32_t lo, uint32_t hi)
+{
+    for (uint32_t wi = hi / 8 + 1; wi-- > lo / 8;) {
+        uint64_t hit = 0x8080808080808080ull;
+        if (mark != 0)
+            hit = bytes_equal(atomic_load_explicit(&marks[wi], memory_order_relaxed), mark);
+        if (wi == hi / 8 && hi % 8 != 7)
+            hit &= (1ull << ((hi % 8) * 8 + 8)) - 1;
+        if (wi == lo / 8)
+            hit &= ~0ull << ((lo % 8) * 8);
+        while (hit != 0) {
+            unsigned b = 63 - (unsigned)__builtin_clzll(hit);
+            if (!visit(sc, st, wi * 8 + b / 8))
+                return 0;
+            hit &= ~(1ull << b);
+        }
+    }
+    return 1;
+}
+
+void ag_recent_scan(struct ag_recent *r, int64_t from_ms, int64_t to_ms,
+                    enum ag_recent_role role, uint8_t mark, ag_recent_match_fn match,
+                    ag_recent_visit_fn fn, void *arg, struct ag_recent_item *scratch)
+{
+    struct scan sc = {r, 0, from_ms, to_ms, match, fn, arg, scratch};
+    if ((unsigned)role >= AG_RECENT_ROLES)
+        return;
     for (unsigned si = 0; si < r->n_stripes; si++) {
         struct stripe *st = &r->stripes[si];
         uint64_t n = atomic_load_explicit(&st->cursor, memory_order_relaxed);
-        /* Newest first: a stripe is written in feed order, so once entries
-         * are well before the window (beyond what feeders' disorder could
-         * explain) the rest of the stripe is older still. */
-        for (uint64_t k = 1; k <= r->per_stripe && k <= n; k++) {
-            uint32_t i = (uint32_t)((n - k) % r->per_stripe);
-            int64_t t = atomic_load_explicit(&st->dense[i].time_ms, memory_order_relaxed);
-            if (t < from_ms - AG_RECENT_DISORDER_MS)
-                break;
-            if (t < from_ms || t > to_ms ||
-                (want_tag && !(atomic_load_explicit(&st->dense[i].tag, memory_order_relaxed) &
-                               want_tag)))
-                continue;
-            if (read_entry(&st->e[i], si, from_ms, to_ms, match, arg, scratch))
-                fn(arg, scratch);
-        }
+        if (n == 0)
+            continue;
+        sc.si = si;
+        /* Newest first: from the last written entry down to the start of
+         * the array, then (once the ring has wrapped) from its end down. */
+        uint32_t last = (uint32_t)((n - 1) % r->per_stripe);
+        if (scan_range(&sc, st, st->marks[role], mark, 0, last) && n > r->per_stripe &&
+            last + 1 < r->per_stripe)
+            scan_range(&sc, st, st->marks[role], mark, last + 1, r->per_stripe - 1);
     }
 }

@@ -52,18 +52,29 @@ size_t ag_recent_memory(const struct ag_recent *r);
 uint64_t ag_recent_put(struct ag_recent *r, unsigned stripe, const struct ag_event *ev,
                        const struct ag_recent_keys *keys);
 
-/* Calls fn for every entry whose time lies in [from_ms, to_ms] and that
- * match() accepts, with a consistent copy (in scratch). Entries being
- * written during the scan are skipped. want_tag (0: none) pre-filters on the
- * tag of the key sought, from ag_recent_tag_addr() or ag_recent_tag_key(). */
+/* Which of an event's keys a scan looks for. */
+enum ag_recent_role {
+    AG_RECENT_SRC = 0,       /* the source address */
+    AG_RECENT_SRC64,         /* its /64 (IPv6 sources only) */
+    AG_RECENT_USER,          /* the target user */
+    AG_RECENT_LOCAL,         /* the local user of sudo / su */
+    AG_RECENT_ROLES
+};
+
+/* Calls fn, newest first, for every entry whose time lies in [from_ms,
+ * to_ms] and that match() accepts, with a consistent copy (in scratch).
+ * Entries being written during the scan are skipped. mark (0: none)
+ * pre-filters on the one-byte mark of the key sought in its role, from
+ * ag_recent_mark_addr() or ag_recent_mark_key(). */
 typedef int (*ag_recent_match_fn)(void *arg, const struct ag_recent_item *item);
 typedef void (*ag_recent_visit_fn)(void *arg, const struct ag_recent_item *item);
-void ag_recent_scan(struct ag_recent *r, int64_t from_ms, int64_t to_ms, uint64_t want_tag,
-                    ag_recent_match_fn match, ag_recent_visit_fn fn, void *arg,
-                    struct ag_recent_item *scratch);
+void ag_recent_scan(struct ag_recent *r, int64_t from_ms, int64_t to_ms,
+                    enum ag_recent_role role, uint8_t mark, ag_recent_match_fn match,
+                    ag_recent_visit_fn fn, void *arg, struct ag_recent_item *scratch);
 
-/* Tag of a source address (prefix64: of its /64) or of a text key. */
-uint64_t ag_recent_tag_addr(const struct ag_addr *a, int prefix64);
-uint64_t ag_recent_tag_key(const uint64_t w[2]);
+/* The mark of a source address (prefix64: of its /64) or of a text key;
+ * never 0. */
+uint8_t ag_recent_mark_addr(const struct ag_addr *a, int prefix64);
+uint8_t ag_recent_mark_key(const uint64_t w[2]);
 
 #endif
