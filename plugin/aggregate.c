@@ -16,16 +16,22 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "filters/recognize.h"
 #include "plugin/config.h"
 #include "plugin/pipeline.h"
 #include "sinks/kafka.h"
+#include "sinks/outbox.h"
 
 #define SEC "aggregate"
 #define MAX_PARTITIONS 1024   /* replay and commit bookkeeping per partition */
 #define NAME_MAX_LEN 250      /* Kafka's own limit on topic and group names */
 #define POLL_BATCH 2000       /* messages taken from one stage before the other's turn */
+#define TXN_INIT_MS 30000     /* init_transactions: long enough for a first __transaction_state */
+#define TXN_CALL_MS 10000     /* send offsets, commit, abort: each try */
+#define TXN_TRIES 24          /* tries of a retriable call: 4 min, under max.poll.interval.ms */
+#define OUTBOX_MAX 10000      /* findings waiting for the next transaction */
 
 /* The documented exception to "no global mutable state": the signal flag. */
 static volatile sig_atomic_t agg_stop;
@@ -39,10 +45,15 @@ static void on_stop(int sig)
 enum bad_kind { BAD_OVERSIZED = 0, BAD_JSON, BAD_SCHEMA, BAD_KINDS };
 static const char *const bad_names[BAD_KINDS] = {"oversized", "not JSON", "wrong schema"};
 
+enum txn_mode { TXN_AUTO = 0, TXN_ON, TXN_OFF };
+
 struct settings {
     const char *brokers, *group, *topic_events, *topic_findings, *topic_repartition;
+    const char *instance_id;          /* in the transactional.id; the host name by default */
     uint64_t max_message, fleet_threshold, spray_threshold, table_slots;
-    int64_t fleet_window_ms, spray_window_ms, commit_ms, session_ms;
+    int64_t fleet_window_ms, spray_window_ms, commit_ms, session_ms, txn_timeout_ms;
+    int transactions;                 /* enum txn_mode */
+    char hostname[65];
 };
 
 struct agg;
@@ -55,12 +66,18 @@ struct stage {
     rd_kafka_t *rk;
     struct ag_config cfg;             /* the file's, with this stage's rules */
     struct ag_pipeline *pipe;
-    struct ag_sink *kafka;            /* the findings topic; owned by pipe */
+    struct ag_sink *kafka;            /* the findings topic; owned by pipe; NULL with txp */
+    rd_kafka_t *txp;                  /* transactional producer; NULL: at least once */
+    struct ag_sink *outbox;           /* findings waiting for txp; owned by pipe */
+    struct ag_outbox_msg *in_txn;     /* findings produced in the open transaction */
+    int txn_open, txn_broken;         /* broken: a produce failed, so it must abort */
+    uint64_t txn_commits, txn_aborts;
     struct ag_parser *parser;
     json_tokener *tok;
     char *line;                       /* raw_data, decoded: AG_LINE_MAX bytes */
     int64_t warm_until[MAX_PARTITIONS];  /* offsets below are replayed quietly */
     int64_t next[MAX_PARTITIONS];        /* next offset to commit; -1 none */
+    int64_t rewind[MAX_PARTITIONS];      /* first offset handled in the open transaction */
     uint64_t messages, events, replayed, repartitioned, bad[BAD_KINDS];
     int bad_logged[BAD_KINDS];
 };
@@ -69,12 +86,13 @@ struct agg {
     struct settings st;
     struct ag_config base;
     struct ag_conf *sink_conf;        /* the generated [sink.kafka] of the findings */
-    rd_kafka_t *producer;             /* the repartition topic */
+    rd_kafka_t *producer;             /* the repartition topic, at least once (no txp) */
     struct stage src, usr;
     int64_t replay_ms;                /* the longest window, plus a bucket */
     uint64_t produce_failed;
     int64_t idle_exit_ms;             /* --idle-exit: leave after this long without input */
     int64_t first_ms, last_ms;        /* monotonic times of the first and last message */
+    int fatal;                        /* a transactional producer broke: leave, non-zero */
 };
 
 static int64_t wall_ms(void)
@@ -129,6 +147,31 @@ static int load_names(const struct ag_conf *c, struct settings *s, char *err, si
     return 0;
 }
 
+/* transactions, instance_id, transaction_timeout. The instance id makes
+ * each aggregator's transactional.id its own and stable across restarts, so
+ * a restarted aggregator fences its previous life and aborts what that left
+ * open. */
+static int load_txn(const struct ag_conf *c, struct settings *s, char *err, size_t errlen)
+{
+    static const char *const modes[] = {"auto", "on", "off", NULL};
+    if (ag_conf_enum(c, SEC, "transactions", modes, &s->transactions, err, errlen) < 0 ||
+        ag_conf_str(c, SEC, "instance_id", &s->instance_id, err, errlen) < 0 ||
+        ag_conf_duration_ms(c, SEC, "transaction_timeout", 1000, 900000, &s->txn_timeout_ms,
+                            err, errlen) < 0)
+        return -1;
+    if (s->instance_id && *s->instance_id) {
+        if (name_ok(s->instance_id) && strlen(s->instance_id) <= 64)
+            return 0;
+        snprintf(err, errlen, "%s: [aggregate] instance_id: expected up to 64 letters, digits, "
+                 "'.', '_', '-', got '%s'", ag_conf_path(c), s->instance_id);
+        return -1;
+    }
+    if (gethostname(s->hostname, sizeof s->hostname - 1) < 0 || !s->hostname[0])
+        snprintf(s->hostname, sizeof s->hostname, "localhost");
+    s->instance_id = s->hostname;
+    return 0;
+}
+
 static int load_settings(const struct ag_conf *c, struct settings *s, char *err, size_t errlen)
 {
     const int64_t wmin = AG_ENGINE_WINDOW_MIN_S * 1000LL, wmax = AG_ENGINE_WINDOW_MAX_S * 1000LL;
@@ -138,8 +181,8 @@ static int load_settings(const struct ag_conf *c, struct settings *s, char *err,
         .topic_repartition = "authguard.events-by-user", .max_message = 65536,
         .fleet_threshold = 20, .spray_threshold = 50, .table_slots = 1u << 18,
         .fleet_window_ms = 3600 * 1000, .spray_window_ms = 600 * 1000, .commit_ms = 1000,
-        .session_ms = 10000};
-    if (load_names(c, s, err, errlen) < 0 ||
+        .session_ms = 10000, .txn_timeout_ms = 60000, .transactions = TXN_AUTO};
+    if (load_names(c, s, err, errlen) < 0 || load_txn(c, s, err, errlen) < 0 ||
         ag_conf_u64(c, SEC, "max_message", 1024, 1u << 20, &s->max_message, err, errlen) < 0 ||
         ag_conf_u64(c, SEC, "fleet_source_threshold", 1, AG_ENGINE_THRESHOLD_MAX,
                     &s->fleet_threshold, err, errlen) < 0 ||
@@ -189,7 +232,7 @@ static int set(rd_kafka_conf_t *kc, const char *k, const char *v, char *err, siz
     return -1;
 }
 
-static void commit_stage(struct stage *sg);
+static void commit_stage(struct stage *sg, int leaving);
 
 /* Where a newly assigned partition starts: at its committed offset, after
  * a quiet replay from the longest window back (offsets for times), so the
@@ -198,7 +241,16 @@ static void commit_stage(struct stage *sg);
 static void plan_replay(struct stage *sg, rd_kafka_topic_partition_list_t *parts)
 {
     rd_kafka_t *rk = sg->rk;
-    rd_kafka_committed(rk, parts, 10000);
+    /* With transactions, a member that died inside one left its offsets
+     * pending: the broker answers once that transaction is aborted (by a
+     * restart of that member, or its timeout); waiting beats starting over,
+     * within max.poll.interval.ms (5 min) of this member. */
+    int64_t wait_ms = sg->txp ? sg->a->st.txn_timeout_ms + 10000 : 10000;
+    if (wait_ms > 240000)
+        wait_ms = 240000;
+    rd_kafka_resp_err_t ce = rd_kafka_committed(rk, parts, (int)wait_ms);
+    if (ce != RD_KAFKA_RESP_ERR_NO_ERROR)
+        fprintf(stderr, "aggregate: %s: committed offsets: %s\n", sg->name, rd_kafka_err2str(ce));
     rd_kafka_topic_partition_list_t *back = rd_kafka_topic_partition_list_copy(parts);
     for (int i = 0; i < back->cnt; i++)
         back->elems[i].offset = wall_ms() - sg->a->replay_ms;
@@ -209,10 +261,8 @@ static void plan_replay(struct stage *sg, rd_kafka_topic_partition_list_t *parts
         rd_kafka_topic_partition_t *p = &parts->elems[i];
         int32_t n = p->partition;
         int64_t committed = p->offset, from = back->elems[i].offset;
-        if (n >= 0 && n < MAX_PARTITIONS) {
-            sg->warm_until[n] = -1;
-            sg->next[n] = -1;
-        }
+        if (n >= 0 && n < MAX_PARTITIONS)
+            sg->warm_until[n] = sg->next[n] = sg->rewind[n] = -1;
         if (committed < 0) {
             p->offset = RD_KAFKA_OFFSET_BEGINNING;
             continue;
@@ -245,10 +295,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
         fprintf(stderr, "aggregate: %s: %d partitions assigned:%s\n", sg->name, parts->cnt,
                 list);
     } else {
-        commit_stage(sg);
+        commit_stage(sg, 1);
         rd_kafka_assign(rk, NULL);
         for (int i = 0; i < MAX_PARTITIONS; i++)
-            sg->next[i] = sg->warm_until[i] = -1;
+            sg->next[i] = sg->warm_until[i] = sg->rewind[i] = -1;
         fprintf(stderr, "aggregate: %s: %d partitions revoked\n", sg->name, parts->cnt);
     }
 }
@@ -266,6 +316,9 @@ static rd_kafka_t *new_consumer(struct stage *sg, char *err, size_t errlen)
         set(kc, "session.timeout.ms", session, err, errlen) < 0 ||
         set(kc, "heartbeat.interval.ms", "1000", err, errlen) < 0 ||
         set(kc, "partition.assignment.strategy", "range,roundrobin", err, errlen) < 0 ||
+        /* librdkafka's default, said here because the user stage relies on
+         * it: re-keyed events of an aborted transaction are never seen. */
+        set(kc, "isolation.level", "read_committed", err, errlen) < 0 ||
         /* librdkafka prefetches up to 64 MiB per consumer by default; 8 MiB
          * keeps a fetch ahead of the engine at a quarter of the memory. */
         set(kc, "queued.max.messages.kbytes", "8192", err, errlen) < 0) {
@@ -308,13 +361,256 @@ static rd_kafka_t *new_producer(const struct settings *s, char *err, size_t errl
     return rk;
 }
 
+/* One stage's transactional producer; its transactional.id is the group's,
+ * the stage's and the instance's, so a restart fences the previous life of
+ * the same instance. Zombies of other instances are fenced by the consumer
+ * group generation sent with the offsets (KIP-447), so the id need not
+ * follow partitions. NULL, err set, if init_transactions fails. */
+static rd_kafka_t *new_txn_producer(const struct settings *s, const char *stage, char *err,
+                                    size_t errlen)
+{
+    char why[512], id[2 * NAME_MAX_LEN], timeout[32];
+    snprintf(id, sizeof id, "%s.%s.%s", s->group, stage, s->instance_id);
+    snprintf(timeout, sizeof timeout, "%" PRId64, s->txn_timeout_ms);
+    rd_kafka_conf_t *kc = rd_kafka_conf_new();
+    if (set(kc, "bootstrap.servers", s->brokers, err, errlen) < 0 ||
+        set(kc, "transactional.id", id, err, errlen) < 0 ||
+        set(kc, "transaction.timeout.ms", timeout, err, errlen) < 0 ||
+        set(kc, "linger.ms", "10", err, errlen) < 0) {
+        rd_kafka_conf_destroy(kc);
+        return NULL;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, why, sizeof why);
+    if (!rk) {
+        snprintf(err, errlen, "producer: %.400s", why);
+        return NULL;
+    }
+    rd_kafka_error_t *e = rd_kafka_init_transactions(rk, TXN_INIT_MS);
+    if (!e)
+        return rk;
+    snprintf(err, errlen, "init_transactions: %.200s (transactional.id %.200s)",
+             rd_kafka_error_string(e), id);
+    rd_kafka_error_destroy(e);
+    rd_kafka_destroy(rk);
+    return NULL;
+}
+
+/* [aggregate] transactions: both stages transactional, or neither.
+ * Returns 1 (transactions), 0 (at least once), -1 (err set). */
+static int open_producers(struct agg *a, char *err, size_t errlen)
+{
+    const struct settings *s = &a->st;
+    char why[AG_CONF_ERRLEN];
+    if (s->transactions != TXN_OFF &&
+        (a->src.txp = new_txn_producer(s, "source", why, sizeof why)) &&
+        (a->usr.txp = new_txn_producer(s, "user", why, sizeof why))) {
+        fprintf(stderr, "aggregate: transactions on (exactly once): transactional.id "
+                "%s.{source,user}.%s, transaction_timeout %" PRId64 " ms\n", s->group,
+                s->instance_id, s->txn_timeout_ms);
+        return 1;
+    }
+    if (a->src.txp)
+        rd_kafka_destroy(a->src.txp);
+    a->src.txp = NULL;
+    if (s->transactions == TXN_ON) {
+        snprintf(err, errlen, "[aggregate] transactions = on: %.450s", why);
+        return -1;
+    }
+    if (s->transactions == TXN_OFF)
+        fprintf(stderr, "aggregate: transactions off (at least once): set so in "
+                "[aggregate]\n");
+    else
+        fprintf(stderr, "aggregate: transactions off (at least once): the brokers did not "
+                "take them: %s\n", why);
+    a->producer = new_producer(s, err, errlen);
+    return a->producer ? 0 : -1;
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+enum txn_op { TXN_SEND_OFFSETS, TXN_COMMIT, TXN_ABORT };
+
+/* One transaction call, tried again while its error says that may work. */
+static rd_kafka_error_t *txn_call(struct stage *sg, enum txn_op op,
+                                  const rd_kafka_topic_partition_list_t *offsets)
+{
+    for (int tries = 1;; tries++) {
+        rd_kafka_error_t *e;
+        if (op == TXN_COMMIT) {
+            e = rd_kafka_commit_transaction(sg->txp, TXN_CALL_MS);
+        } else if (op == TXN_ABORT) {
+            e = rd_kafka_abort_transaction(sg->txp, TXN_CALL_MS);
+        } else {
+            rd_kafka_consumer_group_metadata_t *g = rd_kafka_consumer_group_metadata(sg->rk);
+            e = rd_kafka_send_offsets_to_transaction(sg->txp, offsets, g, TXN_CALL_MS);
+            rd_kafka_consumer_group_metadata_destroy(g);
+        }
+        if (!e || !rd_kafka_error_is_retriable(e) || tries == TXN_TRIES || agg_stop)
+            return e;
+        rd_kafka_error_destroy(e);
+    }
+}
+
+/* 0 when e is NULL; else logs it and returns -1. A fatal error (this
+ * producer was fenced by a newer one with the same transactional.id, or it
+ * broke) ends the process: the next life resumes at the committed offsets. */
+static int txn_check(struct stage *sg, const char *what, rd_kafka_error_t *e, int always_fatal)
+{
+    if (!e)
+        return 0;
+    int fatal = always_fatal || rd_kafka_error_is_fatal(e);
+    fprintf(stderr, "aggregate: %s: transaction %s: %s: %s%s\n", sg->name, what,
+            rd_kafka_error_name(e), rd_kafka_error_string(e),
+            fatal ? "; fatal, leaving (another aggregator with this instance_id?)" : "");
+    if (fatal)
+        sg->a->fatal = 1;
+    rd_kafka_error_destroy(e);
+    return -1;
+}
+
+/* Transactions begin when the first output or offset needs one. Begin
+ * fails only on a producer in the wrong state, which nothing mends. */
+static int txn_begin(struct stage *sg)
+{
+    if (sg->txn_open)
+        return 0;
+    if (sg->a->fatal || txn_check(sg, "begin", rd_kafka_begin_transaction(sg->txp), 1) < 0)
+        return -1;
+    sg->txn_open = 1;
+    return 0;
+}
+
+/* Into the open transaction; waits while librdkafka's queue is full. */
+static rd_kafka_resp_err_t txn_produce(struct stage *sg, const char *topic, const void *key,
+                                       size_t klen, const void *val, size_t vlen, int64_t ts)
+{
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__STATE;
+    if (txn_begin(sg) < 0)
+        return e;
+    for (int tries = 0; tries < 1000; tries++) {
+        e = rd_kafka_producev(sg->txp, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, klen),
+                              RD_KAFKA_V_VALUE((void *)val, vlen),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_END);
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            break;
+        rd_kafka_poll(sg->txp, 10);
+    }
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR)
+        sg->txn_broken = 1;
+    return e;
+}
+
+/* The findings the stage's engine raised (and summarizers' late updates)
+ * go into the open transaction; the list stays in_txn until it commits, to
+ * go out again if it aborts: the engine does not raise a finding twice. */
+static int txn_produce_findings(struct stage *sg)
+{
+    struct ag_outbox_msg *list = ag_outbox_take(sg->outbox), **end = &sg->in_txn;
+    while (*end)
+        end = &(*end)->next;
+    *end = list;
+    for (struct ag_outbox_msg *m = list; m; m = m->next)
+        if (txn_produce(sg, sg->a->st.topic_findings, m->key, m->klen, m->value, m->vlen, 0))
+            return -1;
+    return 0;
+}
+
+static int txn_send_offsets(struct stage *sg)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    for (int i = 0; i < MAX_PARTITIONS; i++)
+        if (sg->next[i] >= 0)
+            rd_kafka_topic_partition_list_add(l, sg->topic, i)->offset = sg->next[i];
+    int rc = 0;
+    if (l->cnt > 0 && txn_begin(sg) == 0)
+        rc = txn_check(sg, "send offsets", txn_call(sg, TXN_SEND_OFFSETS, l), 0);
+    rd_kafka_topic_partition_list_destroy(l);
+    return sg->a->fatal ? -1 : rc;
+}
+
+/* After an abort the consumer goes back to the first offset of each
+ * partition the transaction handled, so those messages are handled again
+ * in the next one. Feeding the engine an event twice changes nothing (the
+ * fleet rules count distinct values). A failed seek would skip them: the
+ * process leaves instead, and its next life resumes at the committed offsets. */
+static void txn_rewind(struct stage *sg)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    for (int i = 0; i < MAX_PARTITIONS; i++) {
+        if (sg->rewind[i] >= 0)
+            rd_kafka_topic_partition_list_add(l, sg->topic, i)->offset = sg->rewind[i];
+        sg->rewind[i] = sg->next[i] = -1;
+    }
+    if (l->cnt > 0)
+        txn_check(sg, "rewind", rd_kafka_seek_partitions(sg->rk, l, TXN_CALL_MS), 1);
+    for (int i = 0; i < l->cnt && !sg->a->fatal; i++)
+        if (l->elems[i].err)
+            txn_check(sg, "rewind", rd_kafka_error_new(l->elems[i].err, "%s[%d]", sg->topic,
+                                                       (int)l->elems[i].partition), 1);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* leaving: the partitions go (revoked, or the process leaves), so there is
+ * nothing to rewind. */
+static void txn_abort(struct stage *sg, int leaving)
+{
+    if (sg->txn_open &&
+        txn_check(sg, "abort", txn_call(sg, TXN_ABORT, NULL), 1) < 0)
+        return;
+    sg->txn_open = sg->txn_broken = 0;
+    sg->txn_aborts++;
+    ag_outbox_put_back(sg->outbox, sg->in_txn);
+    sg->in_txn = NULL;
+    fprintf(stderr, "aggregate: %s: transaction aborted; its findings go into the next one%s\n",
+            sg->name, leaving ? "" : ", its messages are handled again");
+    if (leaving)
+        for (int i = 0; i < MAX_PARTITIONS; i++)
+            sg->rewind[i] = sg->next[i] = -1;
+    else
+        txn_rewind(sg);
+}
+
+/* Exactly once: the findings of what was handled, its re-keyed events and
+ * its offsets are committed together, or none of them. */
+static void txn_commit(struct stage *sg, int leaving)
+{
+    /* The stage's engine is synchronous: every finding of what was fed is
+     * in the outbox once the engine has nothing pending. Summarizers' late
+     * updates wait for a later transaction, unless this is the last one. */
+    if (leaving)
+        ag_pipeline_flush(sg->pipe, 10000);
+    else
+        ag_engine_flush(ag_pipeline_engine(sg->pipe));
+    if (sg->a->fatal)
+        return;
+    if (txn_produce_findings(sg) < 0 || sg->txn_broken || txn_send_offsets(sg) < 0 ||
+        (sg->txn_open && txn_check(sg, "commit", txn_call(sg, TXN_COMMIT, NULL), 0) < 0)) {
+        if (!sg->a->fatal)
+            txn_abort(sg, leaving);
+        return;
+    }
+    if (!sg->txn_open)
+        return;
+    sg->txn_open = 0;
+    sg->txn_commits++;
+    ag_outbox_free_list(sg->in_txn);
+    sg->in_txn = NULL;
+    for (int i = 0; i < MAX_PARTITIONS; i++)
+        sg->rewind[i] = sg->next[i] = -1;
+}
+
 /* ---- offsets ------------------------------------------------------------- */
 
 /* At least once: the offsets of what was handled are committed only after
  * its findings and its re-keyed events were delivered. */
-static void commit_stage(struct stage *sg)
+static void commit_stage(struct stage *sg, int leaving)
 {
     struct agg *a = sg->a;
+    if (sg->txp) {
+        txn_commit(sg, leaving);
+        return;
+    }
     long undelivered = ag_pipeline_flush(sg->pipe, 10000);
     if (sg == &a->src && rd_kafka_flush(a->producer, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
         undelivered++;
@@ -400,13 +696,20 @@ static int decode(struct stage *sg, const rd_kafka_message_t *m, struct ag_event
 }
 
 /* Stage "source": a failure naming a user goes to the repartition topic,
- * keyed by that user, with its original timestamp (replay seeks by time). */
+ * keyed by that user, with its original timestamp (replay seeks by time);
+ * with transactions, inside the stage's open one. */
 static void repartition(struct agg *a, const rd_kafka_message_t *m, const struct ag_event *ev)
 {
     if (!ag_kind_is_failure((enum ag_kind)ev->kind) || ev->user.len == 0 ||
         ev->src.af == AG_AF_NONE)
         return;
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
+    if (a->src.txp) {
+        if (txn_produce(&a->src, a->st.topic_repartition, ag_span_ptr(ev, ev->user),
+                        ev->user.len, m->payload, m->len, ts > 0 ? ts : 0) == 0)
+            a->src.repartitioned++;
+        return;
+    }
     for (int tries = 0; tries < 1000; tries++) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
             a->producer, RD_KAFKA_V_TOPIC(a->st.topic_repartition),
@@ -445,19 +748,31 @@ static void handle(struct stage *sg, const rd_kafka_message_t *m)
         if (!warm && sg == &sg->a->src)
             repartition(sg->a, m, &ev);
     }
-    if (!warm && in_range)
+    if (!warm && in_range) {
         sg->next[n] = m->offset + 1;
+        if (sg->rewind[n] < 0)
+            sg->rewind[n] = m->offset;
+    }
 }
 
 /* ---- life cycle ---------------------------------------------------------- */
 
+/* With transactions the stage's loop produces the findings (an outbox
+ * holds them); otherwise the Kafka sink does, with its own producer. */
 static int add_findings_sink(struct agg *a, struct stage *sg, char *err, size_t errlen)
 {
     struct ag_sink_env env = {.conf = a->sink_conf, .ocsf = ag_pipeline_ocsf_ctx(sg->pipe)};
-    sg->kafka = ag_kafka_create_brokers(&env, a->st.brokers, err, errlen);
-    if (!sg->kafka)
+    if (sg->txp) {
+        sg->outbox = ag_outbox_create(&env, OUTBOX_MAX);
+        if (!sg->outbox)
+            snprintf(err, errlen, "out of memory");
+    } else {
+        sg->kafka = ag_kafka_create_brokers(&env, a->st.brokers, err, errlen);
+    }
+    struct ag_sink *s = sg->txp ? sg->outbox : sg->kafka;
+    if (!s)
         return -1;
-    ag_pipeline_add_sink(sg->pipe, sg->kafka);
+    ag_pipeline_add_sink(sg->pipe, s);
     return 0;
 }
 
@@ -469,7 +784,7 @@ static int stage_open(struct agg *a, struct stage *sg, const char *name, const c
     sg->topic = topic;
     snprintf(sg->group, sizeof sg->group, "%s%s", a->st.group, group_suffix);
     for (int i = 0; i < MAX_PARTITIONS; i++)
-        sg->next[i] = sg->warm_until[i] = -1;
+        sg->next[i] = sg->warm_until[i] = sg->rewind[i] = -1;
     sg->parser = malloc(sizeof *sg->parser);
     sg->line = malloc(AG_LINE_MAX);
     sg->tok = json_tokener_new_ex(32);
@@ -495,10 +810,14 @@ static void stage_close(struct stage *sg)
          * librdkafka 2.0.2 can hang in an assign that a rebalance racing
          * with the close asks for. The group then notices the departure
          * after session_timeout instead of at once. */
-        commit_stage(sg);
+        if (!sg->a->fatal)
+            commit_stage(sg, 1);
         rd_kafka_destroy_flags(sg->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     }
     ag_pipeline_free(sg->pipe);
+    ag_outbox_free_list(sg->in_txn);
+    if (sg->txp)
+        rd_kafka_destroy(sg->txp);
     if (sg->tok)
         json_tokener_free(sg->tok);
     free(sg->parser);
@@ -518,6 +837,9 @@ static void stage_report(const struct stage *sg)
             " wrong schema\n", sg->name, sg->messages, sg->events, sg->replayed, creates,
             ps.updates, sg->repartitioned, sg->bad[BAD_OVERSIZED], sg->bad[BAD_JSON],
             sg->bad[BAD_SCHEMA]);
+    if (sg->txp)
+        fprintf(stderr, "aggregate: %s: %" PRIu64 " transactions committed, %" PRIu64
+                " aborted\n", sg->name, sg->txn_commits, sg->txn_aborts);
 }
 
 static int agg_open(struct agg *a, const char *path, char *err, size_t errlen)
@@ -540,7 +862,7 @@ static int agg_open(struct agg *a, const char *path, char *err, size_t errlen)
     a->replay_ms = longest + longest / 3;
     stage_rules(a, &a->src, AG_RULE_FLEET_SOURCE, a->st.fleet_threshold, a->st.fleet_window_ms);
     stage_rules(a, &a->usr, AG_RULE_SPRAYING, a->st.spray_threshold, a->st.spray_window_ms);
-    if (!(a->producer = new_producer(&a->st, err, errlen)))
+    if (open_producers(a, err, errlen) < 0)
         return -1;
     if (stage_open(a, &a->src, "source", a->st.topic_events, "", err, errlen) < 0 ||
         stage_open(a, &a->usr, "user", a->st.topic_repartition, ".by-user", err, errlen) < 0)
@@ -560,7 +882,7 @@ static void agg_close(struct agg *a)
 
 static void poll_stage(struct stage *sg, int timeout_ms)
 {
-    for (int i = 0; i < POLL_BATCH && !agg_stop; i++) {
+    for (int i = 0; i < POLL_BATCH && !agg_stop && !sg->a->fatal; i++) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(sg->rk, i == 0 ? timeout_ms : 0);
         if (!m)
             return;
@@ -575,13 +897,15 @@ static void poll_stage(struct stage *sg, int timeout_ms)
 static void run_loop(struct agg *a)
 {
     int64_t last_commit = mono_ms();
-    while (!agg_stop) {
+    while (!agg_stop && !a->fatal) {
         poll_stage(&a->src, 20);
         poll_stage(&a->usr, 20);
-        rd_kafka_poll(a->producer, 0);
+        rd_kafka_poll(a->src.txp ? a->src.txp : a->producer, 0);
+        if (a->usr.txp)
+            rd_kafka_poll(a->usr.txp, 0);
         if (mono_ms() - last_commit >= a->st.commit_ms) {
-            commit_stage(&a->src);
-            commit_stage(&a->usr);
+            commit_stage(&a->src, 0);
+            commit_stage(&a->usr, 0);
             last_commit = mono_ms();
         }
         if (a->idle_exit_ms > 0 && a->first_ms > 0 && mono_ms() - a->last_ms >= a->idle_exit_ms)
@@ -658,7 +982,8 @@ int ag_aggregate_main(int argc, char **argv)
     report_rate(a);
     stage_report(&a->src);
     stage_report(&a->usr);
+    int fatal = a->fatal;
     agg_close(a);
     free(a);
-    return 0;
+    return fatal ? 1 : 0;
 }

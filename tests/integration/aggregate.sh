@@ -5,7 +5,8 @@
 # and nothing for the quiet traffic; poison messages are skipped, counted
 # and logged once per kind; three aggregators on six partitions, one killed
 # with SIGKILL between two halves of the traffic, still raise every fleet
-# finding, each under one uid.
+# finding, each under one uid. All with transactions = off (at least once);
+# aggregate_txn.sh runs them with transactions.
 . "${AG_SRCDIR:-.}/tests/integration/lib.sh"
 
 KV=${KAFKA_VERSION:-3.9.1}
@@ -15,7 +16,7 @@ CHECK="$AG_SRCDIR/tests/integration/aggregate_check.py"
 KDIR=$TAP_TMP/kafka
 T=$TAP_TMP
 
-tap_plan 15
+tap_plan 16
 tap_diag "Apache Kafka $KV"
 
 tap_cleanup "sh '$KSH' stop '$KDIR'"
@@ -52,6 +53,7 @@ topic_findings = $5
 fleet_source_threshold = 8
 session_timeout = 6s
 commit_interval = 500ms
+transactions = off
 EOF
 }
 
@@ -95,6 +97,8 @@ wait_findings ff1 2 40 && rc=0 || rc=1
 sleep 2 # anything the quiet traffic would raise has had time to arrive
 stop_agg "$pid"
 tap_is "one aggregator raises the fleet findings" 0 "$rc"
+tap_grep "transactions = off: at least once, said at start" \
+    '^aggregate: transactions off \(at least once\): set so in \[aggregate\]' "$T/one.err"
 kcat -b "$B" -C -t ff1 -o beginning -e -q >"$T/ff1.json"
 tap_ok "exactly the fleet brute force (8+ hosts) and the spray, nothing quiet" \
     python3 "$CHECK" "$T/ff1.json" 8

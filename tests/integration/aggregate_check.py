@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """aggregate_check.py - checks the fleet findings aggregate.sh consumed.
 
-usage: aggregate_check.py FILE MIN_HOSTS
+usage: aggregate_check.py FILE MIN_HOSTS [once]
 FILE holds one OCSF Detection Finding per line (kcat -C). Passes when the
 findings are exactly the fleet brute force of 203.0.113.66 (listing at least
 MIN_HOSTS hosts) and the spraying of svc_deploy, each under a single uid
 (a Create sent twice around a rebalance carries the same uid and collapses
-downstream); anything raised by the quiet traffic fails. Prints one line
-per (rule, key) with its uid and how many messages carried it.
+downstream); anything raised by the quiet traffic fails. With "once"
+(transactions, read_committed), each uid must also come in exactly one
+message. Prints one line per (rule, key) with its uid and how many messages
+carried it.
 """
 import json
 import sys
@@ -17,6 +19,7 @@ EXPECTED = {("fleet_source", "203.0.113.66"), ("spraying", "svc_deploy")}
 
 def main():
     path, min_hosts = sys.argv[1], int(sys.argv[2])
+    once = len(sys.argv) > 3 and sys.argv[3] == "once"
     uids, copies, hosts = {}, {}, {}
     with open(path) as f:
         for line in f:
@@ -40,6 +43,10 @@ def main():
     for key, u in uids.items():
         if len(u) != 1:
             print("%s %s raised under %d uids" % (key[0], key[1], len(u)))
+            ok = False
+    for uid, n in sorted(copies.items()):
+        if once and n != 1:
+            print("uid %s came in %d messages, expected exactly one" % (uid, n))
             ok = False
     fleet = ("fleet_source", "203.0.113.66")
     if fleet in hosts and hosts[fleet] < min_hosts:

@@ -1,0 +1,201 @@
+#!/bin/sh
+# aggregate_txn.sh - `authguard aggregate` with Kafka transactions, which
+# the default (transactions = auto) takes on a broker that has them. Two
+# aggregators, one killed with SIGKILL while the hosts' traffic streams in
+# and restarted under the same instance_id, give read_committed readers
+# every fleet finding and every re-keyed event exactly once; an aggregator
+# killed inside a transaction leaves re-keyed events that read_uncommitted
+# readers see and read_committed readers never do.
+. "${AG_SRCDIR:-.}/tests/integration/lib.sh"
+
+KV=${KAFKA_VERSION:-3.9.1}
+KSH="$AG_SRCDIR/tests/kafka/kafka.sh"
+GEN="$AG_SRCDIR/tests/integration/aggregate_logs.py"
+CHECK="$AG_SRCDIR/tests/integration/aggregate_check.py"
+KDIR=$TAP_TMP/kafka
+T=$TAP_TMP
+
+tap_plan 14
+tap_diag "Apache Kafka $KV"
+
+tap_cleanup "sh '$KSH' stop '$KDIR'"
+if ! sh "$KSH" start "$KV" "$KDIR" >"$T/start.log" 2>&1; then
+    sed 's/^/# /' "$T/start.log"
+    tap_bail "cannot start Apache Kafka $KV"
+fi
+B=127.0.0.1:$(cat "$KDIR/port")
+for t in ea:6 eau:6 fa:1 eb:1 ebu:1 fb:1 hf:1; do
+    sh "$KSH" topic "$KDIR" "${t%:*}" "${t#*:}" || tap_bail "cannot create topic $t"
+done
+
+# hosts EVENTS_TOPIC LOG...: each log scanned by its own authguard into Kafka.
+hosts() {
+    printf '[sink.kafka]\nbrokers = %s\ntopic_events = %s\ntopic_findings = hf\n' \
+        "$B" "$1" >"$T/host-$1.conf"
+    topic=$1
+    shift
+    for log in "$@"; do
+        "$AG_BIN" scan --tz UTC --config "$T/host-$topic.conf" "$log" \
+            >"$log.out" 2>&1 || { sed 's/^/# /' "$log.out"; return 1; }
+    done
+}
+
+# aggconf FILE GROUP EVENTS REPARTITION FINDINGS INSTANCE COMMIT_INTERVAL
+aggconf() {
+    cat >"$1" <<EOF
+[aggregate]
+brokers = $B
+group_id = $2
+topic_events = $3
+topic_repartition = $4
+topic_findings = $5
+instance_id = $6
+commit_interval = $7
+fleet_source_threshold = 8
+session_timeout = 6s
+EOF
+}
+
+# count TOPIC ISOLATION: the records of TOPIC a reader with that
+# isolation.level sees (read_committed stops before an open transaction).
+count() {
+    kcat -b "$B" -C -t "$1" -o beginning -e -q -X isolation.level="$2" | grep -c .
+}
+
+# wait_count TOPIC ISOLATION N SECONDS: until count says N.
+wait_count() {
+    i=0
+    while [ "$i" -lt $(($4 * 2)) ]; do
+        [ "$(count "$1" "$2")" -eq "$3" ] && return 0
+        sleep 0.5
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# wait_findings TOPIC N SECONDS: until read_committed readers of TOPIC see
+# N distinct (rule, key).
+wait_findings() {
+    i=0
+    while [ "$i" -lt $(($3 * 2)) ]; do
+        n=$(kcat -b "$B" -C -t "$1" -o beginning -e -q -X isolation.level=read_committed \
+                2>/dev/null | python3 -c 'import sys, json
+print(len({(json.loads(l)["unmapped"]["authguard"]["rule"], json.loads(l)["unmapped"]["authguard"]["key"]) for l in sys.stdin if l.strip()}))')
+        [ "$n" -ge "$2" ] && return 0
+        sleep 0.5
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# last_assigned ERRFILE: the source stage's latest assignment line.
+last_assigned() {
+    grep -E 'source: [0-9]+ partitions (assigned|revoked)' "$1" | tail -n 1
+}
+
+stop_agg() {
+    kill -TERM "$1" 2>/dev/null
+    wait "$1" 2>/dev/null || true
+}
+
+mkdir -p "$T/logs"
+python3 "$GEN" "$T/logs" 10
+# Every failure naming a user and a source is re-keyed once.
+rekeyed=$(cat "$T"/logs/h*.log | grep -c 'Failed password for .* from ')
+
+# -- two aggregators, six partitions, one killed mid-stream and restarted ------
+for n in 1 2; do
+    aggconf "$T/a$n.conf" ga ea eau fa "agg-$n" 500ms
+    "$AG_BIN" aggregate -c "$T/a$n.conf" 2>"$T/a$n.err" &
+    eval "pid$n=\$!"
+    eval "tap_cleanup \"kill -KILL \$pid$n 2>/dev/null || true\""
+done
+i=0
+while [ "$i" -lt 80 ]; do
+    settled=0
+    for n in 1 2; do
+        last_assigned "$T/a$n.err" | grep -q ': 3 partitions assigned' && settled=$((settled + 1))
+    done
+    [ "$settled" -eq 2 ] && break
+    sleep 0.5
+    i=$((i + 1))
+done
+tap_grep "the default (auto) takes transactions on a broker that has them" \
+    '^aggregate: transactions on \(exactly once\): transactional.id ga\.\{source,user\}\.agg-1' \
+    "$T/a1.err"
+tap_is "two aggregators share the six partitions" 2 "$settled"
+tap_ok "first half of the hosts" hosts ea "$T"/logs/h0[1-5].log
+sleep 2
+# The victim owns the attacker's partition: the member that takes it over
+# must rebuild its windows from the committed offsets.
+part=$(kcat -b "$B" -C -t ea -o beginning -e -q -f '%p %k\n' |
+    awk '$2 == "203.0.113.66" {print $1; exit}')
+victim=1
+for n in 1 2; do
+    last_assigned "$T/a$n.err" | grep -q " $part\( \|\$\)" && victim=$n
+done
+eval "vpid=\$pid$victim"
+hosts ea "$T"/logs/h0[6-9].log "$T"/logs/h10.log &
+feeder=$!
+sleep 0.3
+kill -KILL "$vpid"
+wait "$vpid" 2>/dev/null || true
+tap_diag "killed aggregator $victim (source partition $part) with SIGKILL while the second half streamed in"
+wait "$feeder" && rc=0 || rc=1
+tap_is "second half of the hosts" 0 "$rc"
+# Restarted under the same instance_id, it fences its killed life, whose
+# open transactions are aborted at once.
+"$AG_BIN" aggregate -c "$T/a$victim.conf" 2>"$T/a$victim-again.err" &
+eval "pid$victim=\$!"
+eval "tap_cleanup \"kill -KILL \$pid$victim 2>/dev/null || true\""
+wait_findings fa 2 60 && rc=0 || rc=1
+wait_count eau read_committed "$rekeyed" 30 || true
+sleep 2
+stop_agg "$pid1"
+stop_agg "$pid2"
+tap_is "every fleet finding arrives after the kill" 0 "$rc"
+kcat -b "$B" -C -t fa -o beginning -e -q -X isolation.level=read_committed >"$T/fa.json"
+tap_ok "read_committed: the two findings, each uid in exactly one message" \
+    python3 "$CHECK" "$T/fa.json" 8 once
+python3 "$CHECK" "$T/fa.json" 8 once | sed 's/^/# /'
+tap_is "read_committed: every failure re-keyed exactly once ($rekeyed)" "$rekeyed" \
+    "$(count eau read_committed)"
+tap_diag "read_uncommitted readers see $(count eau read_uncommitted) re-keyed events"
+tap_ok "a partition moved with committed offsets and its windows were replayed" \
+    grep -q 'replaying up to' "$T"/a*.err
+
+# -- killed inside a transaction ---------------------------------------------
+# A minute between commits: everything the aggregator produces stays in its
+# open transaction until it is killed.
+aggconf "$T/b.conf" gb eb ebu fb agg-b 60s
+"$AG_BIN" aggregate -c "$T/b.conf" 2>"$T/b.err" &
+bpid=$!
+tap_cleanup "kill -KILL $bpid 2>/dev/null || true"
+wait_for 40 grep -q 'source: 1 partitions assigned' "$T/b.err" || true
+hosts eb "$T"/logs/h*.log || tap_diag "feeding eb failed"
+wait_count ebu read_uncommitted "$rekeyed" 30 && rc=0 || rc=1
+tap_is "inside the open transaction read_uncommitted readers see every re-keyed event" 0 "$rc"
+tap_is "and read_committed readers none" 0 "$(count ebu read_committed)"
+kill -KILL "$bpid"
+wait "$bpid" 2>/dev/null || true
+aggconf "$T/b.conf" gb eb ebu fb agg-b 500ms
+"$AG_BIN" aggregate -c "$T/b.conf" 2>"$T/b-again.err" &
+bpid=$!
+tap_cleanup "kill -KILL $bpid 2>/dev/null || true"
+wait_findings fb 2 60 || true
+wait_count ebu read_committed "$rekeyed" 30 || true
+sleep 1
+stop_agg "$bpid"
+tap_is "after the restart, read_committed readers see each re-keyed event once" "$rekeyed" \
+    "$(count ebu read_committed)"
+tap_is "the aborted transaction's copies are seen by read_uncommitted readers only" \
+    "$((rekeyed * 2))" "$(count ebu read_uncommitted)"
+kcat -b "$B" -C -t fb -o beginning -e -q -X isolation.level=read_committed >"$T/fb.json"
+tap_ok "read_committed: the two findings, each uid in exactly one message" \
+    python3 "$CHECK" "$T/fb.json" 8 once
+tap_not "no sanitizer report from any aggregator" \
+    grep -q 'Sanitizer' "$T"/a*.err "$T"/b*.err
+for f in "$T"/a*.err "$T"/b*.err; do
+    grep -E 'transaction|outbox|fatal' "$f" | sed "s|^|# ${f##*/}: |" | head -n 8
+done
+tap_done
