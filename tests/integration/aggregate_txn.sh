@@ -5,7 +5,10 @@
 # and restarted under the same instance_id, give read_committed readers
 # every fleet finding and every re-keyed event exactly once; an aggregator
 # killed inside a transaction leaves re-keyed events that read_uncommitted
-# readers see and read_committed readers never do.
+# readers see and read_committed readers never do; a findings topic that
+# refuses the findings makes every transaction holding one abort, its
+# messages handled again, until the topic takes them, and then each comes
+# once.
 . "${AG_SRCDIR:-.}/tests/integration/lib.sh"
 
 KV=${KAFKA_VERSION:-3.9.1}
@@ -15,7 +18,7 @@ CHECK="$AG_SRCDIR/tests/integration/aggregate_check.py"
 KDIR=$TAP_TMP/kafka
 T=$TAP_TMP
 
-tap_plan 14
+tap_plan 19
 tap_diag "Apache Kafka $KV"
 
 tap_cleanup "sh '$KSH' stop '$KDIR'"
@@ -24,7 +27,7 @@ if ! sh "$KSH" start "$KV" "$KDIR" >"$T/start.log" 2>&1; then
     tap_bail "cannot start Apache Kafka $KV"
 fi
 B=127.0.0.1:$(cat "$KDIR/port")
-for t in ea:6 eau:6 fa:1 eb:1 ebu:1 fb:1 hf:1; do
+for t in ea:6 eau:6 fa:1 eb:1 ebu:1 fb:1 ec:1 ecu:1 fc:1 hf:1; do
     sh "$KSH" topic "$KDIR" "${t%:*}" "${t#*:}" || tap_bail "cannot create topic $t"
 done
 
@@ -193,9 +196,36 @@ tap_is "the aborted transaction's copies are seen by read_uncommitted readers on
 kcat -b "$B" -C -t fb -o beginning -e -q -X isolation.level=read_committed >"$T/fb.json"
 tap_ok "read_committed: the two findings, each uid in exactly one message" \
     python3 "$CHECK" "$T/fb.json" 8 once
+
+# -- abortable errors: findings larger than the topic takes -------------------
+sh "$KSH" config "$KDIR" fc max.message.bytes=512 || tap_bail "cannot configure fc"
+aggconf "$T/c.conf" gc ec ecu fc agg-c 500ms
+"$AG_BIN" aggregate -c "$T/c.conf" 2>"$T/c.err" &
+cpid=$!
+tap_cleanup "kill -KILL $cpid 2>/dev/null || true"
+wait_for 40 grep -q 'source: 1 partitions assigned' "$T/c.err" || true
+hosts ec "$T"/logs/h*.log || tap_diag "feeding ec failed"
+aborts() { [ "$(grep -c "^aggregate: $1: transaction aborted" "$T/c.err")" -ge "$2" ]; }
+wait_for 40 aborts source 2 && rc=0 || rc=1
+tap_is "a finding the topic refuses aborts the transaction, again after the rewind" 0 "$rc"
+uncommitted=$(count ecu read_uncommitted)
+tap_cmp "the aborted re-keyed events were produced again: $uncommitted > $rekeyed" \
+    -gt "$uncommitted" "$rekeyed"
+sh "$KSH" config "$KDIR" fc max.message.bytes=1048588 || tap_bail "cannot configure fc"
+wait_findings fc 2 60 || true
+wait_count ecu read_committed "$rekeyed" 30 || true
+kill -TERM "$cpid"
+wait "$cpid" && rc=0 || rc=$?
+tap_is "then read_committed readers see each re-keyed event once" "$rekeyed" \
+    "$(count ecu read_committed)"
+kcat -b "$B" -C -t fc -o beginning -e -q -X isolation.level=read_committed >"$T/fc.json"
+tap_ok "and the two findings, each uid in exactly one message" \
+    python3 "$CHECK" "$T/fc.json" 8 once
+tap_is "aborts are not fatal: the aggregator carried on and left with status 0" 0 "$rc"
+
 tap_not "no sanitizer report from any aggregator" \
-    grep -q 'Sanitizer' "$T"/a*.err "$T"/b*.err
-for f in "$T"/a*.err "$T"/b*.err; do
+    grep -q 'Sanitizer' "$T"/a*.err "$T"/b*.err "$T/c.err"
+for f in "$T"/a*.err "$T"/b*.err "$T/c.err"; do
     grep -E 'transaction|outbox|fatal' "$f" | sed "s|^|# ${f##*/}: |" | head -n 8
 done
 tap_done

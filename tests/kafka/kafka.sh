@@ -8,6 +8,7 @@
 #   kafka.sh stop DIR             SIGTERM, wait for the process to exit
 #   kafka.sh restart DIR          start a stopped broker again (same ports, data)
 #   kafka.sh topic DIR NAME [PARTITIONS]   create a topic (auto-creation is off)
+#   kafka.sh config DIR TOPIC KEY=VALUE    change one setting of a topic
 #   kafka.sh dump DIR TOPIC PARTITION      the partition's record batches as the
 #                                 broker stored them (producerId, sequence numbers)
 #
@@ -176,6 +177,15 @@ topic() {
         { tail -n 20 "$KDIR/broker.log" >&2; die "cannot create topic $2"; }
 }
 
+# config DIR TOPIC KEY=VALUE
+config() {
+    KDIR=$1
+    java_cp "$(cat "$KDIR/version")" kafka.admin.ConfigCommand \
+        --bootstrap-server "127.0.0.1:$(cat "$KDIR/port")" --alter --entity-type topics \
+        --entity-name "$2" --add-config "$3" >>"$KDIR/broker.log" 2>&1 ||
+        { tail -n 20 "$KDIR/broker.log" >&2; die "cannot set $3 on topic $2"; }
+}
+
 # dump DIR TOPIC PARTITION
 dump() {
     KDIR=$1
@@ -192,6 +202,7 @@ case $cmd in
     restart) [ $# -eq 1 ] || die "usage: kafka.sh restart DIR"; restart "$1" ;;
     stop) [ $# -eq 1 ] || die "usage: kafka.sh stop DIR"; stop "$1" ;;
     topic) [ $# -ge 2 ] || die "usage: kafka.sh topic DIR NAME [PARTITIONS]"; topic "$@" ;;
+    config) [ $# -eq 3 ] || die "usage: kafka.sh config DIR TOPIC KEY=VALUE"; config "$@" ;;
     dump) [ $# -eq 3 ] || die "usage: kafka.sh dump DIR TOPIC PARTITION"; dump "$@" ;;
-    *) die "usage: kafka.sh install|start|restart|stop|topic|dump ..." ;;
+    *) die "usage: kafka.sh install|start|restart|stop|topic|config|dump ..." ;;
 esac
