@@ -653,8 +653,57 @@ static int field_int(json_object *o, const char *k, int64_t *out)
     return 0;
 }
 
+/* The value at a dotted path ("actor.process.pid"), or NULL. */
+static json_object *field_at(json_object *o, const char *path)
+{
+    char key[32];
+    while (o && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof key || !json_object_is_type(o, json_type_object))
+            return NULL;
+        memcpy(key, path, n);
+        key[n] = '\0';
+        if (!json_object_object_get_ex(o, key, &o))
+            return NULL;
+        path += n + (path[n] == '.');
+    }
+    return o;
+}
+
+static const char *field_str(json_object *o, const char *path, size_t *len)
+{
+    json_object *v = field_at(o, path);
+    if (!v || !json_object_is_type(v, json_type_string))
+        return NULL;
+    *len = (size_t)json_object_get_string_len(v);
+    return json_object_get_string(v);
+}
+
+/* No raw_data (a producer that leaves it out): the event again from the
+ * fields sinks/ocsf.c writes beside it (service.name, actor.process.pid,
+ * dst_endpoint.hostname, message), through the same recognizers, as hosts
+ * that get those fields apart (rsyslog JSON, journald) do. */
+static const char *from_fields(struct stage *sg, json_object *o, int64_t t, struct ag_event *ev)
+{
+    size_t plen = 0, hlen = 0, mlen = 0;
+    const char *prog = field_str(o, "service.name", &plen);
+    const char *host = field_str(o, "dst_endpoint.hostname", &hlen);
+    const char *msg = field_str(o, "message", &mlen);
+    json_object *pid = field_at(o, "actor.process.pid");
+    int64_t p = pid && json_object_is_type(pid, json_type_int) ? json_object_get_int64(pid) : 0;
+    if (!prog || !plen || !msg || !mlen)
+        return "no raw_data, nor service.name and message";
+    if (p < 0 || p > UINT32_MAX)
+        p = 0;
+    if (ag_parse_message(sg->parser, prog, plen, (uint32_t)p, host ? host : "", host ? hlen : 0,
+                         t, t, msg, mlen, ev) != AG_PARSE_EVENT)
+        return "no raw_data, and its message is no authentication event";
+    return NULL;
+}
+
 /* An OCSF Authentication event (sinks/ocsf.c) back into an event: its
- * raw_data re-parsed by the host's own recognizers, at the event's time. */
+ * raw_data re-parsed by the host's own recognizers, at the event's time;
+ * without raw_data, its fields (from_fields). */
 static int decode(struct stage *sg, const rd_kafka_message_t *m, struct ag_event *ev)
 {
     if (m->len > sg->a->st.max_message) {
@@ -677,10 +726,11 @@ static int decode(struct stage *sg, const rd_kafka_message_t *m, struct ag_event
     else if (field_int(o, "time", &t) < 0 || t <= 0)
         why = "no time";
     else if (!json_object_object_get_ex(o, "raw_data", &raw) ||
-             !json_object_is_type(raw, json_type_string) ||
-             json_object_get_string_len(raw) >= AG_LINE_MAX)
-        why = "no raw_data";
-    if (!why) {
+             !json_object_is_type(raw, json_type_string))
+        why = from_fields(sg, o, t, ev);
+    else if (json_object_get_string_len(raw) >= AG_LINE_MAX)
+        why = "raw_data longer than a line may be";
+    else {
         size_t n = (size_t)json_object_get_string_len(raw);
         memcpy(sg->line, json_object_get_string(raw), n);
         if (ag_parse_line(sg->parser, sg->line, n, t, ev) != AG_PARSE_EVENT)

@@ -3,7 +3,8 @@
 # simulated hosts (authguard scan into the events topic, each below its own
 # thresholds) and one aggregator find the fleet brute force and the spray
 # and nothing for the quiet traffic; poison messages are skipped, counted
-# and logged once per kind; three aggregators on six partitions, one killed
+# and logged once per kind; events without raw_data are rebuilt from their
+# OCSF fields and raise the same findings; three aggregators on six partitions, one killed
 # with SIGKILL between two halves of the traffic, still raise every fleet
 # finding, each under one uid. All with transactions = off (at least once);
 # aggregate_txn.sh runs them with transactions.
@@ -16,7 +17,7 @@ CHECK="$AG_SRCDIR/tests/integration/aggregate_check.py"
 KDIR=$TAP_TMP/kafka
 T=$TAP_TMP
 
-tap_plan 16
+tap_plan 18
 tap_diag "Apache Kafka $KV"
 
 tap_cleanup "sh '$KSH' stop '$KDIR'"
@@ -25,7 +26,7 @@ if ! sh "$KSH" start "$KV" "$KDIR" >"$T/start.log" 2>&1; then
     tap_bail "cannot start Apache Kafka $KV"
 fi
 B=127.0.0.1:$(cat "$KDIR/port")
-for t in ev:6 evu:6 hf:1 ff1:1 ev3:6 evu3:6 ff3:1; do
+for t in ev:6 evu:6 hf:1 ff1:1 ev3:6 evu3:6 ff3:1 evn:1 evnu:1 ffn:1; do
     sh "$KSH" topic "$KDIR" "${t%:*}" "${t#*:}" || tap_bail "cannot create topic $t"
 done
 
@@ -112,6 +113,29 @@ tap_grep "wrong schema: logged with its offset" \
 tap_grep "oversized: logged with its offset" \
     'skipped a message \(oversized: .*\) at ev\[0\] offset 2' "$T/one.err"
 
+# -- events without raw_data: rebuilt from their OCSF fields -------------------
+kcat -b "$B" -C -t ev -o beginning -e -q | python3 -c 'import json, sys
+for line in sys.stdin:
+    try:
+        d = json.loads(line)
+    except ValueError:
+        continue
+    if isinstance(d, dict) and d.get("class_uid") == 3002 and "raw_data" in d:
+        del d["raw_data"]
+        print(json.dumps(d))' >"$T/noraw.json"
+kcat -b "$B" -P -t evn "$T/noraw.json" -l
+aggconf "$T/noraw.conf" gn evn evnu ffn
+"$AG_BIN" aggregate -c "$T/noraw.conf" 2>"$T/noraw.err" &
+pid=$!
+tap_cleanup "kill -KILL $pid 2>/dev/null || true"
+wait_findings ffn 2 40 || true
+sleep 1
+stop_agg "$pid"
+tap_grep "events without raw_data: every one rebuilt, none skipped" \
+    'source: 350 messages, 350 events.* 0 oversized, 0 not JSON, 0 wrong schema' "$T/noraw.err"
+kcat -b "$B" -C -t ffn -o beginning -e -q >"$T/ffn.json"
+tap_ok "and the same two findings from their fields" python3 "$CHECK" "$T/ffn.json" 8
+
 # -- three aggregators, six partitions, one killed mid-stream ------------------
 aggconf "$T/three.conf" g3 ev3 evu3 ff3
 for n in 1 2 3; do
@@ -160,5 +184,5 @@ python3 "$CHECK" "$T/ff3.json" 8 | sed 's/^/# /'
 tap_ok "the partition moved and its windows were replayed" \
     grep -q 'replaying up to' "$T"/three-*.err
 tap_not "no sanitizer report from any aggregator" \
-    grep -q 'Sanitizer' "$T/one.err" "$T"/three-*.err
+    grep -q 'Sanitizer' "$T/one.err" "$T/noraw.err" "$T"/three-*.err
 tap_done
