@@ -9,31 +9,11 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-build="" cache="" lines=2000000 kv=${KAFKA_VERSION:-3.9.1}
-while [ $# -gt 0 ]; do
-    case $1 in
-        --build) build=$2; shift 2 ;;
-        --cache) cache=$2; shift 2 ;;
-        --lines) lines=$2; shift 2 ;;
-        --kafka) kv=$2; shift 2 ;;
-        *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
-    esac
-done
-if [ -z "$build" ]; then
-    if [ -x ./authguard ]; then build=.; else build=$root/build; fi
-fi
-bin=${AG_BIN:-$build/authguard}
-cache=${cache:-$build/cache}
-[ -x "$bin" ] || { echo "aggregate.sh: no authguard at $bin" >&2; exit 1; }
-mkdir -p "$cache"
-
-log=$cache/genlog-$lines-seed1-all.log
-if [ ! -s "$log" ]; then
-    echo "generating $log ..."
-    python3 "$root/tests/gen/genlog.py" --lines "$lines" --seed 1 --scenario all >"$log.tmp"
-    mv "$log.tmp" "$log"
-fi
+. "$here/lib.sh"
+root=$bench_root
+bench_args "$@"
+bench_locate
+log=$(bench_log all)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/agbench-agg.XXXXXX")
 ksh="$root/tests/kafka/kafka.sh"

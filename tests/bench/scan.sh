@@ -8,31 +8,11 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-build="" cache="" runs=3 lines=2000000
-while [ $# -gt 0 ]; do
-    case $1 in
-        --build) build=$2; shift 2 ;;
-        --cache) cache=$2; shift 2 ;;
-        --runs) runs=$2; shift 2 ;;
-        --lines) lines=$2; shift 2 ;;
-        *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
-    esac
-done
-if [ -z "$build" ]; then
-    if [ -x ./authguard ]; then build=.; else build=$root/build; fi
-fi
-bin=${AG_BIN:-$build/authguard}
-cache=${cache:-$build/cache}
-[ -x "$bin" ] || { echo "scan.sh: no authguard at $bin" >&2; exit 1; }
-
-mkdir -p "$cache"
-log=$cache/genlog-$lines-seed1.log
-if [ ! -s "$log" ]; then
-    echo "generating $log ..."
-    python3 "$root/tests/gen/genlog.py" --lines "$lines" --seed 1 --sshd-share 0.30 >"$log.tmp"
-    mv "$log.tmp" "$log"
-fi
+. "$here/lib.sh"
+root=$bench_root
+bench_args "$@"
+bench_locate
+log=$(bench_log mixed)
 cat "$log" >/dev/null   # from the page cache, like the parse benchmark
 
 # One run: wall seconds and peak RSS (KiB) of the whole process.
