@@ -8,7 +8,8 @@
 # readers see and read_committed readers never do; a findings topic that
 # refuses the findings makes every transaction holding one abort, its
 # messages handled again, until the topic takes them, and then each comes
-# once.
+# once; a summarizer's update that comes after its finding's transaction
+# goes out in a later one.
 . "${AG_SRCDIR:-.}/tests/integration/lib.sh"
 
 KV=${KAFKA_VERSION:-3.9.1}
@@ -18,7 +19,7 @@ CHECK="$AG_SRCDIR/tests/integration/aggregate_check.py"
 KDIR=$TAP_TMP/kafka
 T=$TAP_TMP
 
-tap_plan 19
+tap_plan 21
 tap_diag "Apache Kafka $KV"
 
 tap_cleanup "sh '$KSH' stop '$KDIR'"
@@ -27,7 +28,7 @@ if ! sh "$KSH" start "$KV" "$KDIR" >"$T/start.log" 2>&1; then
     tap_bail "cannot start Apache Kafka $KV"
 fi
 B=127.0.0.1:$(cat "$KDIR/port")
-for t in ea:6 eau:6 fa:1 eb:1 ebu:1 fb:1 ec:1 ecu:1 fc:1 hf:1; do
+for t in ea:6 eau:6 fa:1 eb:1 ebu:1 fb:1 ec:1 ecu:1 fc:1 ed:1 edu:1 fd:1 hf:1; do
     sh "$KSH" topic "$KDIR" "${t%:*}" "${t#*:}" || tap_bail "cannot create topic $t"
 done
 
@@ -223,9 +224,47 @@ tap_ok "and the two findings, each uid in exactly one message" \
     python3 "$CHECK" "$T/fc.json" 8 once
 tap_is "aborts are not fatal: the aggregator carried on and left with status 0" 0 "$rc"
 
+# -- a summarizer's late update ------------------------------------------------
+# The fake Bedrock answers 2 s after each request: long after the finding's
+# own transaction committed, with no transaction open.
+MODEL='us.anthropic.claude-3-5-sonnet-20241022-v2:0'
+/usr/bin/python3 "$AG_SRCDIR/tests/integration/fake_bedrock.py" --port-file "$T/bedrock.port" \
+    --log "$T/bedrock.log" --mode slow --slow 2 \
+    --model-path 'us.anthropic.claude-3-5-sonnet-20241022-v2%3A0' >"$T/bedrock.out" 2>&1 &
+tap_cleanup "kill $!"
+wait_for 10 test -s "$T/bedrock.port" || tap_bail "fake Bedrock did not start"
+aggconf "$T/d.conf" gd ed edu fd agg-d 500ms
+printf '[sink.bedrock]\nmodel_id = %s\nendpoint = http://127.0.0.1:%s\nregion = us-east-1\n' \
+    "$MODEL" "$(cat "$T/bedrock.port")" >>"$T/d.conf"
+printf 'timeout = 5s\nconnect_timeout = 2s\ncalls_per_hour = 1000\ncooldown = 0\n' >>"$T/d.conf"
+mkdir -p "$T/home"
+env HOME="$T/home" AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=AKIDEXAMPLE \
+    AWS_SECRET_ACCESS_KEY='wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' \
+    "$AG_BIN" aggregate -c "$T/d.conf" 2>"$T/d.err" &
+dpid=$!
+tap_cleanup "kill -KILL $dpid 2>/dev/null || true"
+wait_for 40 grep -q 'source: 1 partitions assigned' "$T/d.err" || true
+hosts ed "$T"/logs/h*.log || tap_diag "feeding ed failed"
+wait_count fd read_committed 4 40 && rc=0 || rc=1
+sleep 1
+stop_agg "$dpid"
+tap_is "read_committed: two Creates and the summarizer's two Updates" 0 "$rc"
+kcat -b "$B" -C -t fd -o beginning -e -q -X isolation.level=read_committed >"$T/fd.json"
+tap_ok "each finding's uid once as a Create and once as a Bedrock Update" \
+    python3 -c 'import json, sys
+seen = {}
+for line in open(sys.argv[1]):
+    if line.strip():
+        d = json.loads(line)
+        src = d["unmapped"]["authguard"].get("summary_source", "")
+        seen.setdefault(d["finding_info"]["uid"], []).append((d["activity_id"], src[:8]))
+print(seen)
+sys.exit(0 if len(seen) == 2 and all(sorted(v) == [(1, "local"), (2, "bedrock:")]
+                                     for v in seen.values()) else 1)' "$T/fd.json"
+
 tap_not "no sanitizer report from any aggregator" \
-    grep -q 'Sanitizer' "$T"/a*.err "$T"/b*.err "$T/c.err"
-for f in "$T"/a*.err "$T"/b*.err "$T/c.err"; do
+    grep -q 'Sanitizer' "$T"/a*.err "$T"/b*.err "$T/c.err" "$T/d.err"
+for f in "$T"/a*.err "$T"/b*.err "$T/c.err" "$T/d.err"; do
     grep -E 'transaction|outbox|fatal' "$f" | sed "s|^|# ${f##*/}: |" | head -n 8
 done
 tap_done
