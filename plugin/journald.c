@@ -3,16 +3,13 @@
  * the last entry read; see journald.h. */
 #include "plugin/journald.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-journal.h>
-#include <unistd.h>
 
 #include "filters/event.h"
+#include "plugin/statefile.h"
 
 /* sd_journal_get_data's pointers are valid only until the next call, so
  * each field is copied into a bounded buffer of its own. */
@@ -80,67 +77,30 @@ int ag_journald_config_load(const struct ag_conf *c, struct ag_journald_config *
 
 /* ---- cursor file ---------------------------------------------------------- */
 
-static int fsync_dir_of(const char *path)
-{
-    char dir[AG_JOURNALD_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
+/* The cursor and its newline go out in one atomic replacement. */
 int ag_cursor_write(const char *path, const char *cursor, char *err, size_t errlen)
 {
-    char tmp[AG_JOURNALD_PATH_MAX + 8];
     size_t n = strlen(cursor);
-    int len = snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (len < 0 || (size_t)len >= sizeof tmp) {
-        snprintf(err, errlen, "cursor file %s: path too long", path);
+    char *text = malloc(n + 1);
+    if (!text) {
+        snprintf(err, errlen, "cursor file %s: out of memory", path);
         return -1;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(err, errlen, "cursor file %s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    int ok = write(fd, cursor, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
-    int e = errno;
-    if (close(fd) != 0 && ok) {
-        ok = 0;
-        e = errno;
-    }
-    /* rename() is atomic: a crash leaves the old cursor or the new one. */
-    if (!ok || rename(tmp, path) != 0) {
-        e = ok ? errno : e;
-        unlink(tmp);
-        snprintf(err, errlen, "cursor file %s: %s", path, strerror(e));
-        return -1;
-    }
-    fsync_dir_of(path);
-    return 0;
+    memcpy(text, cursor, n);
+    text[n] = '\n';
+    int rc = ag_statefile_write(path, "cursor file", text, n + 1, err, errlen);
+    free(text);
+    return rc;
 }
 
 int ag_cursor_read(const char *path, char *buf, size_t buflen, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 0;
-        snprintf(err, errlen, "cursor file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    ssize_t n = read(fd, buf, buflen - 1);
-    close(fd);
-    if (n < 0) {
-        snprintf(err, errlen, "cursor file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    buf[n] = '\0';
+    size_t n;
+    int rc = ag_statefile_read(path, "cursor file", buf, buflen, &n, err, errlen);
+    if (rc <= 0)
+        return rc;
     buf[strcspn(buf, "\r\n")] = '\0';
-    if (!buf[0] || (size_t)n == buflen - 1) {
+    if (!buf[0] || n == buflen - 1) {
         snprintf(err, errlen, "cursor file %s: %s", path, buf[0] ? "too long" : "empty");
         return -1;
     }
