@@ -9,7 +9,8 @@
 # refuses the findings makes every transaction holding one abort, its
 # messages handled again, until the topic takes them, and then each comes
 # once; a summarizer's update that comes after its finding's transaction
-# goes out in a later one.
+# goes out in a later one; an aggregator started under an instance_id
+# already running fences the older one, which says so and exits 1.
 . "${AG_SRCDIR:-.}/tests/integration/lib.sh"
 
 KV=${KAFKA_VERSION:-3.9.1}
@@ -19,7 +20,7 @@ CHECK="$AG_SRCDIR/tests/integration/aggregate_check.py"
 KDIR=$TAP_TMP/kafka
 T=$TAP_TMP
 
-tap_plan 21
+tap_plan 25
 tap_diag "Apache Kafka $KV"
 
 tap_cleanup "sh '$KSH' stop '$KDIR'"
@@ -28,7 +29,7 @@ if ! sh "$KSH" start "$KV" "$KDIR" >"$T/start.log" 2>&1; then
     tap_bail "cannot start Apache Kafka $KV"
 fi
 B=127.0.0.1:$(cat "$KDIR/port")
-for t in ea:6 eau:6 fa:1 eb:1 ebu:1 fb:1 ec:1 ecu:1 fc:1 ed:1 edu:1 fd:1 hf:1; do
+for t in ea:6 eau:6 fa:1 eb:1 ebu:1 fb:1 ec:1 ecu:1 fc:1 ed:1 edu:1 fd:1 ee:2 eeu:2 fe:1 hf:1; do
     sh "$KSH" topic "$KDIR" "${t%:*}" "${t#*:}" || tap_bail "cannot create topic $t"
 done
 
@@ -262,9 +263,34 @@ print(seen)
 sys.exit(0 if len(seen) == 2 and all(sorted(v) == [(1, "local"), (2, "bedrock:")]
                                      for v in seen.values()) else 1)' "$T/fd.json"
 
+# -- two aggregators under one instance_id -------------------------------------
+aggconf "$T/e.conf" ge ee eeu fe dup 500ms
+"$AG_BIN" aggregate -c "$T/e.conf" 2>"$T/e1.err" &
+e1=$!
+tap_cleanup "kill -KILL $e1 2>/dev/null || true"
+wait_for 40 grep -q 'source: 2 partitions assigned' "$T/e1.err" || true
+"$AG_BIN" aggregate -c "$T/e.conf" 2>"$T/e2.err" &
+e2=$!
+tap_cleanup "kill -KILL $e2 2>/dev/null || true"
+wait_for 40 grep -q 'source: 1 partitions assigned' "$T/e2.err" || true
+hosts ee "$T"/logs/h*.log || tap_diag "feeding ee failed"
+wait_for 30 sh -c "! kill -0 $e1 2>/dev/null" || true
+kill -TERM "$e1" 2>/dev/null || true
+wait "$e1" && rc=0 || rc=$?
+tap_is "the older aggregator under the same instance_id is fenced and exits 1" 1 "$rc"
+tap_grep "...saying why" 'transaction .*: .*fatal, leaving \(another aggregator with this instance_id\?\)' \
+    "$T/e1.err"
+wait_findings fe 2 60 || true
+stop_agg "$e2"
+kcat -b "$B" -C -t fe -o beginning -e -q -X isolation.level=read_committed >"$T/fe.json"
+tap_ok "the newer one delivers the two findings, each uid in exactly one message" \
+    python3 "$CHECK" "$T/fe.json" 8 once
+tap_is "read_committed: every failure re-keyed exactly once ($rekeyed)" "$rekeyed" \
+    "$(count eeu read_committed)"
+
 tap_not "no sanitizer report from any aggregator" \
-    grep -q 'Sanitizer' "$T"/a*.err "$T"/b*.err "$T/c.err" "$T/d.err"
-for f in "$T"/a*.err "$T"/b*.err "$T/c.err" "$T/d.err"; do
+    grep -q 'Sanitizer' "$T"/a*.err "$T"/b*.err "$T/c.err" "$T/d.err" "$T"/e*.err
+for f in "$T"/a*.err "$T"/b*.err "$T/c.err" "$T/d.err" "$T"/e*.err; do
     grep -E 'transaction|outbox|fatal' "$f" | sed "s|^|# ${f##*/}: |" | head -n 8
 done
 tap_done
