@@ -122,13 +122,14 @@ static void reopen(struct ag_follow *f, int at_end)
     f->fd = fd;
     f->dev = st.st_dev;
     f->ino = st.st_ino;
-    f->off = at_end ? st.st_size : 0;
+    f->off = f->done = at_end ? st.st_size : 0;
     if (at_end)
         lseek(fd, f->off, SEEK_SET);
+    f->head_ok = 0;
     ag_linebuf_clear(&f->lb);
 }
 
-int ag_follow_open(struct ag_follow *f, const char *path, int from_head)
+static int init(struct ag_follow *f, const char *path, int from_head)
 {
     memset(f, 0, sizeof *f);
     f->fd = -1;
@@ -138,9 +139,30 @@ int ag_follow_open(struct ag_follow *f, const char *path, int from_head)
     }
     strcpy(f->path, path);
     f->from_head = from_head;
-    if (ag_linebuf_init(&f->lb) < 0)
+    return ag_linebuf_init(&f->lb);
+}
+
+int ag_follow_open(struct ag_follow *f, const char *path, int from_head)
+{
+    if (init(f, path, from_head) < 0)
         return -1;
     reopen(f, !from_head);
+    return 0;
+}
+
+int ag_follow_open_fd(struct ag_follow *f, const char *path, int fd, off_t off)
+{
+    struct stat st;
+    if (init(f, path, 1) < 0 || fstat(fd, &st) != 0 || lseek(fd, off, SEEK_SET) != off) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    f->fd = fd;
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
+    f->off = f->done = off;
     return 0;
 }
 
@@ -155,8 +177,15 @@ static ssize_t drain(struct ag_follow *f, size_t max_bytes, ag_line_fn fn, void 
             break;
         total += (size_t)n;
         f->off += n;
-        while (ag_linebuf_next(&f->lb, &line, &len))
+        /* done moves per line: a later oversize line empties the buffer
+         * and must not move it past the lines before it. */
+        while (ag_linebuf_next(&f->lb, &line, &len)) {
+            f->done = f->off - (off_t)(f->lb.end - f->lb.start);
+            f->lines++;
             fn(ud, line, len);
+        }
+        if (!f->lb.skipping)
+            f->done = f->off - (off_t)(f->lb.end - f->lb.start);
     }
     return (ssize_t)total;
 }
@@ -167,8 +196,10 @@ static void finish(struct ag_follow *f, ag_line_fn fn, void *ud)
     const char *line;
     size_t len;
     drain(f, SIZE_MAX, fn, ud);
-    if (ag_linebuf_rest(&f->lb, &line, &len))
+    if (ag_linebuf_rest(&f->lb, &line, &len)) {
+        f->lines++;
         fn(ud, line, len);
+    }
     close(f->fd);
     f->fd = -1;
 }
@@ -188,7 +219,8 @@ static void check_path(struct ag_follow *f, ag_line_fn fn, void *ud)
     if (fstat(f->fd, &cur) == 0 && cur.st_size < f->off) {
         f->truncations++;
         lseek(f->fd, 0, SEEK_SET);
-        f->off = 0;
+        f->off = f->done = 0;
+        f->head_ok = 0;
         ag_linebuf_clear(&f->lb);
     }
 }

@@ -45,14 +45,27 @@ struct ag_follow {
     dev_t dev;
     ino_t ino;
     off_t off;          /* bytes of the open file consumed */
+    off_t done;         /* end of the last complete line handed out: where a
+                         * restart carries on (never inside a line) */
     int from_head;      /* the first open: 1 head, 0 end; later opens: head */
     struct ag_linebuf lb;
     uint64_t rotations, truncations;
+    uint64_t lines;     /* lines handed out */
+    /* The hash of the file's first bytes, kept by filepos.c; reset when
+     * another file is opened or this one is truncated. */
+    int head_ok;
+    uint32_t head_len;
+    uint64_t head_hash;
 };
 
 /* Opens path if it exists (else keeps looking for it). 0, or -1 with
  * errno for a path too long or no memory. */
 int ag_follow_open(struct ag_follow *f, const char *path, int from_head);
+/* Follows path, starting in the open file fd (taken over) at byte off: fd
+ * is path's file, or the file path was rotated away from, which is then
+ * read to its end before path is read from its start. 0, or -1 with errno
+ * (fd is closed). */
+int ag_follow_open_fd(struct ag_follow *f, const char *path, int fd, off_t off);
 /* Hands fn every complete line appended since the last call (at most about
  * max_bytes of them); when the file has no more, checks whether the path
  * now names another file (rotated: the old one is finished first, then the

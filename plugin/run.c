@@ -2,8 +2,8 @@
  * (journald, files, stdin) reads on its own thread with its own parser and
  * feeds one threaded pipeline. The main thread only waits for signals:
  * SIGHUP reloads the rules keeping every counter, SIGTERM/SIGINT stop the
- * inputs, flush the sinks and persist the journal cursor. Also
- * `authguard check-config FILE`. */
+ * inputs, flush the sinks and persist the journal cursor and the file
+ * positions. Also `authguard check-config FILE`. */
 #include "plugin/run.h"
 
 #include <errno.h>
@@ -21,6 +21,7 @@
 
 #include "filters/recognize.h"
 #include "plugin/config.h"
+#include "plugin/filepos.h"
 #include "plugin/follow.h"
 #include "plugin/journald.h"
 #include "plugin/pipeline.h"
@@ -33,6 +34,9 @@
 #define RUN_CHECKPOINT_FLUSH_MS 2000
 #define RUN_TICK_MS 250               /* signal wait; a stdin end is seen this fast */
 #define RUN_FLUSH_EVERY_MS 1000
+#define RUN_POS_FILE "/var/lib/authguard/files.pos"
+#define RUN_POS_EVERY 1000            /* lines between two saves of the positions */
+#define RUN_POS_AGE_MS 1000           /* ... or this long after a line was read */
 
 /* [input.file] and [input.stdin]; [input.journald] is journald.h's. */
 struct run_inputs {
@@ -41,6 +45,8 @@ struct run_inputs {
     char *paths[RUN_MAX_FILES];
     size_t n_paths;
     int files_from_head;
+    char position_file[4096];   /* "": keep no positions */
+    unsigned position_every;
     int stdin_on;
 };
 
@@ -60,6 +66,11 @@ struct input {
     int64_t arrival_ms;
     int save_failed;        /* the last cursor save failed: say so once */
     atomic_int done;        /* the input has ended (stdin at end of file) */
+    /* Files: when their positions were last saved (or tried), and the
+     * lines handed out then; save_asked: a reload wants a save now. */
+    int64_t pos_saved_ms;
+    uint64_t pos_lines;
+    atomic_int save_asked;
 };
 
 struct run {
@@ -133,6 +144,24 @@ static int split_paths(struct run_inputs *ri, const char *conf_path, const char 
     }
 }
 
+/* position_file and position_every of [input.file]. */
+static int load_positions(const struct ag_conf *c, struct run_inputs *ri, char *err,
+                          size_t errlen)
+{
+    const char *pos = RUN_POS_FILE;
+    uint64_t every = RUN_POS_EVERY;
+    if (ag_conf_str(c, "input.file", "position_file", &pos, err, errlen) < 0 ||
+        ag_conf_u64(c, "input.file", "position_every", 1, 1000000, &every, err, errlen) < 0)
+        return -1;
+    if (strlen(pos) >= sizeof ri->position_file) {
+        snprintf(err, errlen, "%s: [input.file] position_file: path too long", ag_conf_path(c));
+        return -1;
+    }
+    strcpy(ri->position_file, pos);
+    ri->position_every = (unsigned)every;
+    return 0;
+}
+
 static int load_inputs(const struct ag_conf *c, struct run_inputs *ri, char *err,
                        size_t errlen)
 {
@@ -143,6 +172,7 @@ static int load_inputs(const struct ag_conf *c, struct run_inputs *ri, char *err
     int jrc = ag_journald_config_load(c, &ri->journald, err, errlen);
     if (jrc < 0 || ag_conf_str(c, "input.file", "paths", &paths, err, errlen) < 0 ||
         ag_conf_enum(c, "input.file", "from", froms, &from, err, errlen) < 0 ||
+        load_positions(c, ri, err, errlen) < 0 ||
         ag_conf_bool(c, "input.stdin", "enabled", &on, err, errlen) < 0 ||
         (paths && split_paths(ri, ag_conf_path(c), paths, err, errlen) < 0) ||
         ag_conf_check_unused(c, AG_JOURNALD_SECTION, err, errlen) < 0 ||
@@ -254,6 +284,51 @@ static void *journald_main(void *arg)
     return NULL;
 }
 
+static uint64_t file_lines(const struct input *in)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < in->n_files; i++)
+        n += in->files[i].lines;
+    return n;
+}
+
+/* Like the journal cursor, the positions move only past lines the sinks
+ * have taken. A failed save is retried a second later, and said once. */
+static void save_positions(struct input *in, int flush_ms)
+{
+    struct run *r = in->r;
+    char err[AG_CONF_ERRLEN];
+    in->pos_saved_ms = now_ms();
+    if (!r->ri.position_file[0])
+        return;
+    long pending = flush_ms >= 0 ? ag_pipeline_flush(r->pipe, flush_ms) : 0;
+    if (pending) {
+        if (!in->save_failed)
+            say("files: %ld outputs undelivered; positions left at the last save", pending);
+        in->save_failed = 1;
+        return;
+    }
+    uint64_t lines = file_lines(in);
+    if (ag_filepos_save(r->ri.position_file, in->files, in->n_files, err, sizeof err) < 0) {
+        if (!in->save_failed)
+            say("files: %s", err);
+        in->save_failed = 1;
+        return;
+    }
+    in->save_failed = 0;
+    in->pos_lines = lines;
+}
+
+/* After position_every lines, or a second after a line, or when asked. */
+static int positions_due(struct input *in)
+{
+    uint64_t since = file_lines(in) - in->pos_lines;
+    if (atomic_exchange(&in->save_asked, 0))
+        return 1;
+    return since >= in->r->ri.position_every ||
+           (since > 0 && now_ms() - in->pos_saved_ms >= RUN_POS_AGE_MS);
+}
+
 static void *files_main(void *arg)
 {
     struct input *in = arg;
@@ -265,6 +340,8 @@ static void *files_main(void *arg)
         for (size_t i = 0; i < in->n_files; i++)
             total += ag_follow_poll(&in->files[i], RUN_FILE_BATCH, on_line, in);
         pthread_rwlock_unlock(&r->gate);
+        if (positions_due(in))
+            save_positions(in, RUN_CHECKPOINT_FLUSH_MS);
         if (total == 0)
             sleep_ms(RUN_IDLE_MS);
     }
@@ -328,6 +405,44 @@ static struct input *add_input(struct run *r, enum input_kind kind)
     return in;
 }
 
+/* Each path where its saved position says (filepos.h), else as configured;
+ * a position file that cannot be used costs those positions, never the
+ * start: a daemon that refuses to run detects nothing. */
+static int open_files(struct run *r, struct input *in, char *err, size_t errlen)
+{
+    const struct run_inputs *ri = &r->ri;
+    const char *from = ri->files_from_head ? "head" : "tail";
+    char e[AG_CONF_ERRLEN], note[AG_CONF_ERRLEN];
+    size_t n = 0;
+    struct ag_filepos *saved = calloc(AG_FILEPOS_MAX, sizeof *saved);
+    if (!saved)
+        return snprintf(err, errlen, "out of memory"), -1;
+    int bad = ri->position_file[0] ? ag_filepos_load(ri->position_file, saved, AG_FILEPOS_MAX,
+                                                     &n, e, sizeof e)
+                                   : 0;
+    if (bad < 0)
+        say("files: %s; every file starts as configured (from = %s)", e, from);
+    else if (bad > 0)
+        say("files: %s (%d bad line%s ignored); a file without a good line starts as "
+            "configured (from = %s)", e, bad, bad == 1 ? "" : "s", from);
+    for (size_t i = 0; i < ri->n_paths; i++, in->n_files++) {
+        const struct ag_filepos *s = ag_filepos_find(saved, n, ri->paths[i]);
+        if (ag_filepos_open(&in->files[i], ri->paths[i], ri->files_from_head, s, note,
+                            sizeof note) < 0) {
+            snprintf(err, errlen, "%s: %s", ri->paths[i], strerror(errno));
+            free(saved);
+            return -1;
+        }
+        if (note[0])
+            say("files: %s", note);
+    }
+    free(saved);
+    /* Where each file starts, saved at once: a crash before the first line
+     * must not send a tail start back to a later tail. */
+    save_positions(in, -1);
+    return 0;
+}
+
 static int open_inputs(struct run *r, char *err, size_t errlen)
 {
     struct input *in;
@@ -339,11 +454,8 @@ static int open_inputs(struct run *r, char *err, size_t errlen)
             say("journald: %s", ag_journald_note(in->jd));
     }
     if (r->ri.n_paths) {
-        if (!(in = add_input(r, IN_FILES)))
-            return snprintf(err, errlen, "out of memory"), -1;
-        for (size_t i = 0; i < r->ri.n_paths; i++, in->n_files++)
-            if (ag_follow_open(&in->files[i], r->ri.paths[i], r->ri.files_from_head) < 0)
-                return snprintf(err, errlen, "%s: %s", r->ri.paths[i], strerror(errno)), -1;
+        if (!(in = add_input(r, IN_FILES)) || open_files(r, in, err, errlen) < 0)
+            return in ? -1 : (snprintf(err, errlen, "out of memory"), -1);
     }
     if (r->ri.stdin_on && !add_input(r, IN_STDIN))
         return snprintf(err, errlen, "out of memory"), -1;
@@ -393,6 +505,9 @@ static void reload(struct run *r)
     int kept = ag_engine_set_rules(ag_pipeline_engine(r->pipe), nc.engine.rules, err,
                                    sizeof err);
     pthread_rwlock_unlock(&r->gate);
+    for (size_t i = 0; i < r->n_in; i++)
+        if (r->in[i].kind == IN_FILES)
+            atomic_store(&r->in[i].save_asked, 1);
     if (kept < 0)
         say("reload refused: %s; still running the previous configuration", err);
     else
@@ -446,13 +561,17 @@ static void report(struct run *r, long undelivered)
         (unsigned long long)ps.engine.findings, undelivered);
 }
 
-/* Inputs are stopped: flush, then move the cursor past what was read. */
+/* Inputs are stopped: flush, then move the cursor and the file positions
+ * past what was read. */
 static long finish(struct run *r)
 {
     long undelivered = ag_pipeline_flush(r->pipe, RUN_STOP_FLUSH_MS);
-    for (size_t i = 0; i < r->n_in; i++)
-        if (r->in[i].jd && !undelivered)
+    for (size_t i = 0; i < r->n_in && !undelivered; i++) {
+        if (r->in[i].jd)
             checkpoint(&r->in[i], 0);
+        if (r->in[i].kind == IN_FILES)
+            save_positions(&r->in[i], -1);
+    }
     return undelivered;
 }
 
