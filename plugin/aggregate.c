@@ -400,7 +400,7 @@ static rd_kafka_t *new_txn_producer(const struct settings *s, const char *stage,
 static int open_producers(struct agg *a, char *err, size_t errlen)
 {
     const struct settings *s = &a->st;
-    char why[AG_CONF_ERRLEN];
+    char why[AG_CONF_ERRLEN] = "";
     if (s->transactions != TXN_OFF &&
         (a->src.txp = new_txn_producer(s, "source", why, sizeof why)) &&
         (a->usr.txp = new_txn_producer(s, "user", why, sizeof why))) {
