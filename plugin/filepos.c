@@ -112,6 +112,13 @@ int ag_filepos_save(const char *file, struct ag_follow *f, size_t n, char *err, 
     }
     size_t len = ag_filepos_format(NULL, 0, buf, cap);
     for (size_t i = 0; i < n && len; i++) {
+        /* A path configured twice is saved once: the file is strict about
+         * duplicates. */
+        size_t j = 0;
+        while (j < i && strcmp(f[j].path, f[i].path))
+            j++;
+        if (j < i)
+            continue;
         ag_filepos_of(&f[i], &p);
         size_t e = format_entry(&p, buf + len, cap - len);
         len = e ? len + e : 0;

@@ -323,6 +323,8 @@ static void save_positions(struct input *in, int flush_ms)
 static int positions_due(struct input *in)
 {
     uint64_t since = file_lines(in) - in->pos_lines;
+    if (!in->r->ri.position_file[0])
+        return 0;
     if (atomic_exchange(&in->save_asked, 0))
         return 1;
     return since >= in->r->ri.position_every ||

@@ -72,6 +72,7 @@ $2
 [input.file]
 paths = $F1, $F2
 from = head
+position_file = $TAP_TMP/files.pos
 [sink.jsonl]
 path = $OUT
 EOF
