@@ -62,17 +62,17 @@ void ag_filepos_of(struct ag_follow *f, struct ag_filepos *out)
     /* The first bytes never change while the file only grows: hashed once
      * they are all there, not at every save. */
     if (!f->head_ok || f->head_len != want) {
-        uint64_t h;
+        uint64_t h = 0;
         f->head_ok = head_hash(f->fd, want, &h) == 0;
         f->head_len = want;
         f->head_hash = h;
     }
     out->dev = (uint64_t)f->dev;
     out->ino = (uint64_t)f->ino;
-    out->off = (uint64_t)f->done;
-    /* Shorter than what was read: truncated under us. Saved as is, the
-     * size check at start sends it back to its start. */
+    /* Shorter than what was read: truncated under us, and about to be read
+     * again from its start, which is where a restart goes too. */
     if (f->head_ok) {
+        out->off = (uint64_t)f->done;
         out->head_len = f->head_len;
         out->head_hash = f->head_hash;
     }
@@ -355,6 +355,7 @@ int ag_filepos_open(struct ag_follow *f, const char *path, int from_head,
     }
     snprintf(note, notelen, "%s: %s while stopped, and the file read until then is not "
              "beside it (deleted or compressed?): lines written to it after byte %llu are "
-             "lost; reading %s from its start", path, what, off, path);
+             "lost; %s is read from its start%s", path, what, off, path,
+             fd < 0 ? " when it appears" : "");
     return ag_follow_open(f, path, 1);
 }

@@ -153,8 +153,11 @@ int ag_follow_open(struct ag_follow *f, const char *path, int from_head)
 int ag_follow_open_fd(struct ag_follow *f, const char *path, int fd, off_t off)
 {
     struct stat st;
-    if (init(f, path, 1) < 0 || fstat(fd, &st) != 0 || lseek(fd, off, SEEK_SET) != off) {
+    int ok = init(f, path, 1) == 0;
+    if (!ok || fstat(fd, &st) != 0 || lseek(fd, off, SEEK_SET) != off) {
         int e = errno;
+        if (ok)
+            ag_linebuf_free(&f->lb);
         close(fd);
         errno = e;
         return -1;

@@ -333,6 +333,25 @@ START_TEST(position_after_complete_lines_only)
     ck_assert_int_eq(g.n, 20);
     ck_assert_uint_eq(pos.off, 2000);
     ck_assert_uint_eq(pos.head_len, 1024);
+
+    /* Truncated under the reader before it noticed (it will read the file
+     * again from its start): saved at 0, and the line still parses. */
+    struct ag_follow f;
+    struct ag_filepos back;
+    char text[256], err[AG_CONF_ERRLEN];
+    size_t n;
+    write_file(sc.path, "a\nb\n");
+    ck_assert_int_eq(ag_follow_open(&f, sc.path, 1), 0);
+    ag_follow_poll(&f, 1 << 20, collect, &g);
+    ck_assert_int_eq(truncate(sc.path, 1), 0);
+    ag_filepos_of(&f, &pos);
+    ag_follow_close(&f);
+    ck_assert_uint_eq(pos.off, 0);
+    ck_assert_uint_eq(pos.head_len, 0);
+    ck_assert_uint_ne(pos.ino, 0);
+    ck_assert_uint_gt(ag_filepos_format(&pos, 1, text, sizeof text), 0);
+    ck_assert_int_eq(ag_filepos_parse(text, "p", &back, 1, &n, err, sizeof err), 0);
+    ck_assert_uint_eq(n, 1);
     scratch_free(&sc);
 }
 END_TEST
