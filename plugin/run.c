@@ -319,16 +319,20 @@ static void save_positions(struct input *in, int flush_ms)
     in->pos_lines = lines;
 }
 
-/* After position_every lines, or a second after a line, or when asked. */
+/* After position_every lines, or a second after a line, or when asked; a
+ * failed save waits a second, so that a sink that is down does not stall
+ * the reading in one flush after another. */
 static int positions_due(struct input *in)
 {
     uint64_t since = file_lines(in) - in->pos_lines;
+    int64_t age = now_ms() - in->pos_saved_ms;
     if (!in->r->ri.position_file[0])
         return 0;
     if (atomic_exchange(&in->save_asked, 0))
         return 1;
-    return since >= in->r->ri.position_every ||
-           (since > 0 && now_ms() - in->pos_saved_ms >= RUN_POS_AGE_MS);
+    if (in->save_failed && age < RUN_POS_AGE_MS)
+        return 0;
+    return since >= in->r->ri.position_every || (since > 0 && age >= RUN_POS_AGE_MS);
 }
 
 static void *files_main(void *arg)
