@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filters/jsonscan.h"
 #include "filters/recognize.h"
 #include "filters/syslog.h"
 #include "plugin/config.h"
@@ -316,197 +317,20 @@ struct rs_fields {
     size_t n[F_COUNT];
 };
 
-static const uint8_t field_len[F_COUNT] = {3, 8, 11, 8, 9, 6, 12};
-
-/* Called for every key of every line: compare lengths before bytes. */
-static int field_index(const char *k, size_t n)
-{
-    for (int f = 0; f < F_COUNT; f++)
-        if (field_len[f] == n && k[0] == field_names[f][0] && !memcmp(field_names[f], k, n))
-            return f;
-    return -1;
-}
-
-static void put_utf8(char *out, size_t *o, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out[(*o)++] = (char)cp;
-    } else if (cp < 0x800) {
-        out[(*o)++] = (char)(0xc0 | cp >> 6);
-        out[(*o)++] = (char)(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        out[(*o)++] = (char)(0xe0 | cp >> 12);
-        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[(*o)++] = (char)(0x80 | (cp & 0x3f));
-    } else {
-        out[(*o)++] = (char)(0xf0 | cp >> 18);
-        out[(*o)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        out[(*o)++] = (char)(0x80 | (cp & 0x3f));
-    }
-}
-
-static int hex4(const char *s, uint32_t *v)
-{
-    *v = 0;
-    for (int i = 0; i < 4; i++) {
-        int c = s[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                        : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (d < 0)
-            return -1;
-        *v = *v << 4 | (uint32_t)d;
-    }
-    return 0;
-}
-
-/* The JSON string body s[0..n) (escapes included) decoded into out, which
- * holds n bytes: no escape decodes to more bytes than it takes. Lone
- * surrogates become U+FFFD. Returns the length, or -1 on a bad escape. */
-static long unescape(const char *s, size_t n, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '\\') {
-            out[o++] = s[i];
-            continue;
-        }
-        if (++i >= n)
-            return -1;
-        const char *simple = strchr("\"\\/bfnrt", s[i]);
-        if (simple && s[i]) {
-            out[o++] = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
-            continue;
-        }
-        uint32_t cp, lo;
-        if (s[i] != 'u' || i + 4 >= n || hex4(s + i + 1, &cp))
-            return -1;
-        i += 4;
-        if (cp >= 0xd800 && cp < 0xdc00 && i + 6 < n && s[i + 1] == '\\' && s[i + 2] == 'u' &&
-            !hex4(s + i + 3, &lo) && lo >= 0xdc00 && lo < 0xe000) {
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-            i += 6;
-        } else if (cp >= 0xd800 && cp < 0xe000) {
-            cp = 0xfffd;
-        }
-        put_utf8(out, &o, cp);
-    }
-    return (long)o;
-}
-
-/* Skips the string starting after its opening quote; returns the index of
- * the closing quote, or -1. *esc tells whether it holds escapes. */
-static long skip_string(const char *s, size_t n, size_t i, int *esc)
-{
-    *esc = 0;
-    while (i < n) {
-        const char *q = memchr(s + i, '"', n - i);
-        if (!q)
-            return -1;
-        size_t e = (size_t)(q - s);
-        const char *bs = memchr(s + i, '\\', e - i);
-        if (!bs)
-            return (long)e;
-        *esc = 1; /* the quote may be escaped: step over the escape, look again */
-        i = (size_t)(bs - s) + 2;
-    }
-    return -1;
-}
-
-/* Skips any value starting at s[i] (objects and arrays nested up to 64
- * deep); returns the index just past it, or -1. */
-static long skip_value(const char *s, size_t n, size_t i)
-{
-    int depth = 0, esc;
-    do {
-        if (i >= n)
-            return -1;
-        char c = s[i];
-        if (c == '"') {
-            long e = skip_string(s, n, i + 1, &esc);
-            if (e < 0)
-                return -1;
-            i = (size_t)e + 1;
-        } else if (c == '{' || c == '[') {
-            if (++depth > 64)
-                return -1;
-            i++;
-        } else if (c == '}' || c == ']') {
-            if (--depth < 0)
-                return -1;
-            i++;
-        } else if (depth > 0 || strchr("-0123456789tfn", c)) {
-            i++;
-            while (i < n && (depth > 0 ? !strchr("\"{}[]", s[i]) : !strchr(",} \t\r\n", s[i])))
-                i++;
-        } else {
-            return -1;
-        }
-    } while (depth > 0);
-    return (long)i;
-}
-
-static size_t skip_ws(const char *s, size_t n, size_t i)
-{
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
-        i++;
-    return i;
-}
-
-/* The fast path for rsyslog's own rendering: one pass over the object,
- * no allocation; values with escapes are decoded into r->scratch. -1 for
- * anything it does not expect (json-c then decides). */
+/* The fast path for rsyslog's own rendering: one pass, no allocation;
+ * strings with escapes are decoded into r->scratch. -1 for anything it
+ * does not expect (json-c then decides). */
 static int scan_fields(struct rs *r, const char *s, size_t n, struct rs_fields *f)
 {
-    size_t i = skip_ws(s, n, 0), used = 0;
-    int esc;
-    if (i >= n || s[i] != '{')
+    struct ag_json_val v[F_COUNT];
+    if (ag_json_scan(s, n, field_names, F_COUNT, v, r->scratch) < 0)
         return -1;
-    i = skip_ws(s, n, i + 1);
-    if (i < n && s[i] == '}')
-        return 0;
-    for (;;) {
-        if (i >= n || s[i] != '"')
-            return -1;
-        long ke = skip_string(s, n, i + 1, &esc);
-        if (ke < 0 || esc)
-            return -1;
-        int idx = field_index(s + i + 1, (size_t)ke - i - 1);
-        i = skip_ws(s, n, (size_t)ke + 1);
-        if (i >= n || s[i] != ':')
-            return -1;
-        i = skip_ws(s, n, i + 1);
-        if (idx >= 0 && i < n && s[i] == '"') {
-            long ve = skip_string(s, n, i + 1, &esc);
-            if (ve < 0)
-                return -1;
-            const char *v = s + i + 1;
-            size_t vn = (size_t)ve - i - 1;
-            if (esc) {
-                long dn = unescape(v, vn, r->scratch + used); /* scratch holds a line */
-                if (dn < 0)
-                    return -1;
-                v = r->scratch + used;
-                vn = (size_t)dn;
-                used += vn;
-            }
-            f->p[idx] = v;
-            f->n[idx] = vn;
-            i = (size_t)ve + 1;
-        } else {
-            long e = skip_value(s, n, i);
-            if (e < 0)
-                return -1;
-            if (idx >= 0)
-                f->n[idx] = 0; /* null, or not a string: absent */
-            i = (size_t)e;
+    for (int i = 0; i < F_COUNT; i++)
+        if (v[i].type == AG_JSON_STRING) {
+            f->p[i] = v[i].p;
+            f->n[i] = v[i].n;
         }
-        i = skip_ws(s, n, i);
-        if (i < n && s[i] == '}')
-            return 0;
-        if (i >= n || s[i] != ',')
-            return -1;
-        i = skip_ws(s, n, i + 1);
-    }
+    return 0;
 }
 
 /* The general path: any JSON object json-c accepts. r->obj keeps the
