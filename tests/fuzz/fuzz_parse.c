@@ -1,6 +1,7 @@
-/* fuzz_parse.c - libFuzzer target for the syslog header parser and the
- * recognizers: every input goes through ag_parse_line() whole and line by
- * line, and through ag_parse_message() with its first bytes as the program,
+/* fuzz_parse.c - libFuzzer target for the syslog header parser, the
+ * recognizers and the JSON member scanner: every input goes through
+ * ag_parse_line() whole and line by line, through ag_parse_message() with
+ * its first bytes as the program, and through ag_json_scan(),
  * each from an exact-size heap copy so that AddressSanitizer sees any read
  * past the end. Events are checked against the invariants the engine relies
  * on; a violation aborts. Build and run with tests/fuzz/run.sh. */
@@ -11,6 +12,7 @@
 
 #include "filters/addr.h"
 #include "filters/event.h"
+#include "filters/jsonscan.h"
 #include "filters/recognize.h"
 
 /* 2026-11-01T00:00:00Z: BSD timestamps take their year from this. */
@@ -175,6 +177,41 @@ static void parse_addr_copy(const uint8_t *data, size_t size)
     free(copy);
 }
 
+/* The scanner's values lie inside the input or its scratch, and what it
+ * accepts scans to the same values a second time. */
+static void scan_json_copy(const uint8_t *data, size_t size)
+{
+    static const char *const names[] = {"msg", "raw_data", "time", "src_endpoint", "class_uid"};
+    char *copy = malloc(size ? size : 1), *scratch = malloc(size ? size : 1);
+    if (copy == NULL || scratch == NULL)
+        abort();
+    memcpy(copy, data, size);
+    struct ag_json_val v[5];
+    if (ag_json_scan(copy, size, names, 5, v, scratch) == 0) {
+        for (int i = 0; i < 5; i++) {
+            if (v[i].type == AG_JSON_ABSENT)
+                continue;
+            int in_input = v[i].p >= copy && v[i].p + v[i].n <= copy + size;
+            int in_scratch = v[i].p >= scratch && v[i].p + v[i].n <= scratch + size;
+            if (!in_input && !in_scratch)
+                fail("a JSON value outside the input and the scratch", NULL);
+            unsigned h = 0;
+            for (size_t k = 0; k < v[i].n; k++)
+                h = h * 31 + (unsigned char)v[i].p[k];
+            sink += h;
+            if (v[i].type == AG_JSON_OBJECT) {
+                struct ag_json_val inner[5];
+                char *s2 = malloc(v[i].n);
+                if (s2 == NULL || ag_json_scan(v[i].p, v[i].n, names, 5, inner, s2) != 0)
+                    fail("an object value does not scan again", NULL);
+                free(s2);
+            }
+        }
+    }
+    free(copy);
+    free(scratch);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!parser_ready) {
@@ -198,6 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     parse_message_copy(data, size);
+    scan_json_copy(data, size);
     parse_addr_copy(data, size);
 
     /* Every ag_parse_line call is one line in the statistics. */
