@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filters/jsonscan.h"
 #include "filters/recognize.h"
 #include "plugin/config.h"
 #include "plugin/pipeline.h"
@@ -28,6 +29,7 @@
 #define MAX_PARTITIONS 1024   /* replay and commit bookkeeping per partition */
 #define NAME_MAX_LEN 250      /* Kafka's own limit on topic and group names */
 #define POLL_BATCH 2000       /* messages taken from one stage before the other's turn */
+#define IDLE_WAIT_MS 10       /* how long an idle loop waits for the source stage */
 #define TXN_INIT_MS 30000     /* init_transactions: long enough for a first __transaction_state */
 #define TXN_CALL_MS 10000     /* send offsets, commit, abort: each try */
 #define TXN_TRIES 24          /* tries of a retriable call: 4 min, under max.poll.interval.ms */
@@ -49,11 +51,11 @@ enum txn_mode { TXN_AUTO = 0, TXN_ON, TXN_OFF };
 
 struct settings {
     const char *brokers, *group, *topic_events, *topic_findings, *topic_repartition;
-    const char *instance_id;          /* in the transactional.id; the host name by default */
+    const char *instance_id;          /* in the transactional.id; host-pid by default */
     uint64_t max_message, fleet_threshold, spray_threshold, table_slots;
     int64_t fleet_window_ms, spray_window_ms, commit_ms, session_ms, txn_timeout_ms;
     int transactions;                 /* enum txn_mode */
-    char hostname[65];
+    char default_id[96];
 };
 
 struct agg;
@@ -75,6 +77,7 @@ struct stage {
     struct ag_parser *parser;
     json_tokener *tok;
     char *line;                       /* raw_data, decoded: AG_LINE_MAX bytes */
+    char *scratch;                    /* the fast path's decoded strings: max_message bytes */
     int64_t warm_until[MAX_PARTITIONS];  /* offsets below are replayed quietly */
     int64_t next[MAX_PARTITIONS];        /* next offset to commit; -1 none */
     int64_t rewind[MAX_PARTITIONS];      /* first offset handled in the open transaction */
@@ -147,10 +150,13 @@ static int load_names(const struct ag_conf *c, struct settings *s, char *err, si
     return 0;
 }
 
-/* transactions, instance_id, transaction_timeout. The instance id makes
- * each aggregator's transactional.id its own and stable across restarts, so
- * a restarted aggregator fences its previous life and aborts what that left
- * open. */
+/* transactions, instance_id, transaction_timeout. A configured instance id
+ * makes each aggregator's transactional.id its own and stable across
+ * restarts, so a restarted aggregator fences its previous life and aborts
+ * what that left open. Without one, host name and process id: never shared
+ * by two aggregators running at once (two under one id would fence each
+ * other in turn), at the price of a dead one's open transaction waiting for
+ * transaction_timeout. */
 static int load_txn(const struct ag_conf *c, struct settings *s, char *err, size_t errlen)
 {
     static const char *const modes[] = {"auto", "on", "off", NULL};
@@ -166,9 +172,11 @@ static int load_txn(const struct ag_conf *c, struct settings *s, char *err, size
                  "'.', '_', '-', got '%s'", ag_conf_path(c), s->instance_id);
         return -1;
     }
-    if (gethostname(s->hostname, sizeof s->hostname - 1) < 0 || !s->hostname[0])
-        snprintf(s->hostname, sizeof s->hostname, "localhost");
-    s->instance_id = s->hostname;
+    char host[65] = "";
+    if (gethostname(host, sizeof host - 1) < 0 || !host[0])
+        snprintf(host, sizeof host, "localhost");
+    snprintf(s->default_id, sizeof s->default_id, "%s-%ld", host, (long)getpid());
+    s->instance_id = s->default_id;
     return 0;
 }
 
@@ -319,9 +327,12 @@ static rd_kafka_t *new_consumer(struct stage *sg, char *err, size_t errlen)
         /* librdkafka's default, said here because the user stage relies on
          * it: re-keyed events of an aborted transaction are never seen. */
         set(kc, "isolation.level", "read_committed", err, errlen) < 0 ||
-        /* librdkafka prefetches up to 64 MiB per consumer by default; 8 MiB
-         * keeps a fetch ahead of the engine at a quarter of the memory. */
-        set(kc, "queued.max.messages.kbytes", "8192", err, errlen) < 0) {
+        /* A consumer whose prefetch queue is over queued.max.messages.kbytes
+         * (64 MiB) stops fetching for a whole second (librdkafka before 2.3
+         * has no fetch.queue.backoff.ms): smaller fetch answers than the
+         * default 50 MiB overshoot the bound less often, and the bound is
+         * left at its default, since an 8 MiB one halved the throughput. */
+        set(kc, "fetch.max.bytes", "4194304", err, errlen) < 0) {
         rd_kafka_conf_destroy(kc);
         return NULL;
     }
@@ -701,13 +712,55 @@ static const char *from_fields(struct stage *sg, json_object *o, int64_t t, stru
     return NULL;
 }
 
+/* raw_data at time t, re-parsed by the host's own recognizers; NULL, or
+ * why it is no event. */
+static const char *from_raw(struct stage *sg, const char *raw, size_t n, int64_t t,
+                            struct ag_event *ev)
+{
+    if (n >= AG_LINE_MAX)
+        return "raw_data longer than a line may be";
+    memcpy(sg->line, raw, n);
+    int rc = ag_parse_line(sg->parser, sg->line, n, t, ev);
+    ev->time_ms = t;
+    return rc == AG_PARSE_EVENT ? NULL : "raw_data is no authentication event";
+}
+
+/* The common case, as authguard's own Kafka sink writes it: class_uid,
+ * time and raw_data found in one pass without building a tree (json-c's
+ * allocations cost more than everything else an event takes here). 1 when
+ * settled (*why says what is wrong, if anything), 0 to ask json-c. */
+static int decode_fast(struct stage *sg, const rd_kafka_message_t *m, struct ag_event *ev,
+                       const char **why)
+{
+    static const char *const names[] = {"class_uid", "time", "raw_data"};
+    struct ag_json_val v[3];
+    int64_t cls, t;
+    if (ag_json_scan(m->payload, m->len, names, 3, v, sg->scratch) < 0 ||
+        v[2].type != AG_JSON_STRING)
+        return 0;
+    if (ag_json_int(&v[0], &cls) < 0 || cls != 3002)
+        *why = "class_uid is not 3002 (Authentication)";
+    else if (ag_json_int(&v[1], &t) < 0 || t <= 0)
+        *why = "no time";
+    else
+        *why = from_raw(sg, v[2].p, v[2].n, t, ev);
+    return 1;
+}
+
 /* An OCSF Authentication event (sinks/ocsf.c) back into an event: its
  * raw_data re-parsed by the host's own recognizers, at the event's time;
  * without raw_data, its fields (from_fields). */
 static int decode(struct stage *sg, const rd_kafka_message_t *m, struct ag_event *ev)
 {
+    const char *why = NULL;
     if (m->len > sg->a->st.max_message) {
         report_bad(sg, BAD_OVERSIZED, m, "longer than max_message");
+        return -1;
+    }
+    if (decode_fast(sg, m, ev, &why)) {
+        if (!why)
+            return 0;
+        report_bad(sg, BAD_SCHEMA, m, why);
         return -1;
     }
     json_tokener_reset(sg->tok);
@@ -720,7 +773,6 @@ static int decode(struct stage *sg, const rd_kafka_message_t *m, struct ag_event
     }
     int64_t cls = 0, t = 0;
     json_object *raw;
-    const char *why = NULL;
     if (field_int(o, "class_uid", &cls) < 0 || cls != 3002)
         why = "class_uid is not 3002 (Authentication)";
     else if (field_int(o, "time", &t) < 0 || t <= 0)
@@ -728,15 +780,9 @@ static int decode(struct stage *sg, const rd_kafka_message_t *m, struct ag_event
     else if (!json_object_object_get_ex(o, "raw_data", &raw) ||
              !json_object_is_type(raw, json_type_string))
         why = from_fields(sg, o, t, ev);
-    else if (json_object_get_string_len(raw) >= AG_LINE_MAX)
-        why = "raw_data longer than a line may be";
-    else {
-        size_t n = (size_t)json_object_get_string_len(raw);
-        memcpy(sg->line, json_object_get_string(raw), n);
-        if (ag_parse_line(sg->parser, sg->line, n, t, ev) != AG_PARSE_EVENT)
-            why = "raw_data is no authentication event";
-        ev->time_ms = t;
-    }
+    else
+        why = from_raw(sg, json_object_get_string(raw), (size_t)json_object_get_string_len(raw),
+                       t, ev);
     json_object_put(o);
     if (why) {
         report_bad(sg, BAD_SCHEMA, m, why);
@@ -837,8 +883,9 @@ static int stage_open(struct agg *a, struct stage *sg, const char *name, const c
         sg->next[i] = sg->warm_until[i] = sg->rewind[i] = -1;
     sg->parser = malloc(sizeof *sg->parser);
     sg->line = malloc(AG_LINE_MAX);
+    sg->scratch = malloc(a->st.max_message);
     sg->tok = json_tokener_new_ex(32);
-    if (!sg->parser || !sg->line || !sg->tok) {
+    if (!sg->parser || !sg->line || !sg->scratch || !sg->tok) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -872,6 +919,7 @@ static void stage_close(struct stage *sg)
         json_tokener_free(sg->tok);
     free(sg->parser);
     free(sg->line);
+    free(sg->scratch);
 }
 
 static void stage_report(const struct stage *sg)
@@ -930,26 +978,32 @@ static void agg_close(struct agg *a)
     ag_config_free(&a->base);
 }
 
-static void poll_stage(struct stage *sg, int timeout_ms)
+/* Handles up to POLL_BATCH messages of one stage; how many there were. */
+static int poll_stage(struct stage *sg, int timeout_ms)
 {
-    for (int i = 0; i < POLL_BATCH && !agg_stop && !sg->a->fatal; i++) {
+    int i;
+    for (i = 0; i < POLL_BATCH && !agg_stop && !sg->a->fatal; i++) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(sg->rk, i == 0 ? timeout_ms : 0);
         if (!m)
-            return;
+            break;
         sg->a->last_ms = mono_ms();
         if (sg->a->first_ms == 0)
             sg->a->first_ms = sg->a->last_ms;
         handle(sg, m);
         rd_kafka_message_destroy(m);
     }
+    return i;
 }
 
 static void run_loop(struct agg *a)
 {
     int64_t last_commit = mono_ms();
     while (!agg_stop && !a->fatal) {
-        poll_stage(&a->src, 20);
-        poll_stage(&a->usr, 20);
+        /* Neither stage waits while the other has messages: the user stage
+         * is often empty for a while (with transactions it sees re-keyed
+         * events only once their transaction commits). */
+        if (poll_stage(&a->src, 0) + poll_stage(&a->usr, 0) == 0)
+            poll_stage(&a->src, IDLE_WAIT_MS);
         rd_kafka_poll(a->src.txp ? a->src.txp : a->producer, 0);
         if (a->usr.txp)
             rd_kafka_poll(a->usr.txp, 0);
