@@ -12,7 +12,10 @@
 #   kafka.sh dump DIR TOPIC PARTITION      the partition's record batches as the
 #                                 broker stored them (producerId, sequence numbers)
 #
-# Environment: AG_CACHE (default $HOME/.cache/authguard), KAFKA_HEAP (512m).
+# Environment: AG_CACHE (default $HOME/.cache/authguard), KAFKA_HEAP (512m),
+# KAFKA_GROUP_DELAY_MS (group.initial.rebalance.delay.ms: 0, so that tests
+# do not wait; Kafka's own default, 3000, lets members that start together
+# join one generation).
 set -eu
 
 cache=${AG_CACHE:-${HOME:-/tmp}/.cache/authguard}
@@ -95,7 +98,7 @@ offsets.topic.replication.factor=1
 offsets.topic.num.partitions=1
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
-group.initial.rebalance.delay.ms=0
+group.initial.rebalance.delay.ms=${KAFKA_GROUP_DELAY_MS:-0}
 log.flush.interval.messages=9223372036854775807
 PROPS
     cat >"$KDIR/log4j.properties" <<L4J
