@@ -26,7 +26,7 @@
 #include "sinks/outbox.h"
 
 #define SEC "aggregate"
-#define MAX_PARTITIONS 1024   /* replay and commit bookkeeping per partition */
+#define MAX_PARTITIONS (1 << 20) /* bookkeeping grows to the highest partition assigned */
 #define NAME_MAX_LEN 250      /* Kafka's own limit on topic and group names */
 #define POLL_BATCH 2000       /* messages taken from one stage before the other's turn */
 #define IDLE_WAIT_MS 10       /* how long an idle loop waits for the source stage */
@@ -60,6 +60,13 @@ struct settings {
 
 struct agg;
 
+/* What a stage keeps per partition of its topic; -1: nothing. */
+struct part_state {
+    int64_t warm_until;               /* offsets below are replayed quietly */
+    int64_t next;                     /* next offset to commit */
+    int64_t rewind;                   /* first offset handled in the open transaction */
+};
+
 struct stage {
     const char *name;                 /* "source" or "user" */
     struct agg *a;
@@ -78,9 +85,8 @@ struct stage {
     json_tokener *tok;
     char *line;                       /* raw_data, decoded: AG_LINE_MAX bytes */
     char *scratch;                    /* the fast path's decoded strings: max_message bytes */
-    int64_t warm_until[MAX_PARTITIONS];  /* offsets below are replayed quietly */
-    int64_t next[MAX_PARTITIONS];        /* next offset to commit; -1 none */
-    int64_t rewind[MAX_PARTITIONS];      /* first offset handled in the open transaction */
+    struct part_state *part;          /* by partition number, n_part of them */
+    int32_t n_part;
     uint64_t messages, events, replayed, repartitioned, bad[BAD_KINDS];
     int bad_logged[BAD_KINDS];
 };
@@ -242,6 +248,35 @@ static int set(rd_kafka_conf_t *kc, const char *k, const char *v, char *err, siz
 
 static void commit_stage(struct stage *sg, int leaving);
 
+static void parts_clear(struct stage *sg)
+{
+    for (int32_t i = 0; i < sg->n_part; i++)
+        sg->part[i].warm_until = sg->part[i].next = sg->part[i].rewind = -1;
+}
+
+/* Room for partition n (the table grows in powers of two, up to
+ * MAX_PARTITIONS); -1 when n is out of range or memory is short, and the
+ * partition is then consumed without replay or commits, as said once. */
+static int parts_reserve(struct stage *sg, int32_t n)
+{
+    if (n >= 0 && n < sg->n_part)
+        return 0;
+    int32_t want = sg->n_part ? sg->n_part : 64;
+    while (want <= n && want < MAX_PARTITIONS)
+        want *= 2;
+    struct part_state *p = n >= 0 && n < want ? realloc(sg->part, sizeof(*p) * (size_t)want) : NULL;
+    if (!p) {
+        fprintf(stderr, "aggregate: %s: partition %d: no bookkeeping for it (neither replayed "
+                "nor committed)\n", sg->name, (int)n);
+        return -1;
+    }
+    for (int32_t i = sg->n_part; i < want; i++)
+        p[i].warm_until = p[i].next = p[i].rewind = -1;
+    sg->part = p;
+    sg->n_part = want;
+    return 0;
+}
+
 /* Where a newly assigned partition starts: at its committed offset, after
  * a quiet replay from the longest window back (offsets for times), so the
  * windows of its keys are whole again; at the beginning if nothing was
@@ -269,17 +304,18 @@ static void plan_replay(struct stage *sg, rd_kafka_topic_partition_list_t *parts
         rd_kafka_topic_partition_t *p = &parts->elems[i];
         int32_t n = p->partition;
         int64_t committed = p->offset, from = back->elems[i].offset;
-        if (n >= 0 && n < MAX_PARTITIONS)
-            sg->warm_until[n] = sg->next[n] = sg->rewind[n] = -1;
+        int tracked = parts_reserve(sg, n) == 0;
+        if (tracked)
+            sg->part[n].warm_until = sg->part[n].next = sg->part[n].rewind = -1;
         if (committed < 0) {
             p->offset = RD_KAFKA_OFFSET_BEGINNING;
             continue;
         }
         if (from == RD_KAFKA_OFFSET_BEGINNING)
             from = 0;
-        if (from >= 0 && from < committed && n >= 0 && n < MAX_PARTITIONS) {
+        if (from >= 0 && from < committed && tracked) {
             p->offset = from;
-            sg->warm_until[n] = committed;
+            sg->part[n].warm_until = committed;
         }
         fprintf(stderr, "aggregate: %s: %s[%d] from offset %" PRId64 ", replaying up to %" PRId64
                 "\n", sg->name, p->topic, n, p->offset, committed);
@@ -305,8 +341,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e,
     } else {
         commit_stage(sg, 1);
         rd_kafka_assign(rk, NULL);
-        for (int i = 0; i < MAX_PARTITIONS; i++)
-            sg->next[i] = sg->warm_until[i] = sg->rewind[i] = -1;
+        parts_clear(sg);
         fprintf(stderr, "aggregate: %s: %d partitions revoked\n", sg->name, parts->cnt);
     }
 }
@@ -542,9 +577,9 @@ static int txn_produce_findings(struct stage *sg)
 static int txn_send_offsets(struct stage *sg)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-    for (int i = 0; i < MAX_PARTITIONS; i++)
-        if (sg->next[i] >= 0)
-            rd_kafka_topic_partition_list_add(l, sg->topic, i)->offset = sg->next[i];
+    for (int32_t i = 0; i < sg->n_part; i++)
+        if (sg->part[i].next >= 0)
+            rd_kafka_topic_partition_list_add(l, sg->topic, i)->offset = sg->part[i].next;
     int rc = 0;
     if (l->cnt > 0 && txn_begin(sg) == 0)
         rc = txn_check(sg, "send offsets", txn_call(sg, TXN_SEND_OFFSETS, l), 0);
@@ -560,10 +595,10 @@ static int txn_send_offsets(struct stage *sg)
 static void txn_rewind(struct stage *sg)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-    for (int i = 0; i < MAX_PARTITIONS; i++) {
-        if (sg->rewind[i] >= 0)
-            rd_kafka_topic_partition_list_add(l, sg->topic, i)->offset = sg->rewind[i];
-        sg->rewind[i] = sg->next[i] = -1;
+    for (int32_t i = 0; i < sg->n_part; i++) {
+        if (sg->part[i].rewind >= 0)
+            rd_kafka_topic_partition_list_add(l, sg->topic, i)->offset = sg->part[i].rewind;
+        sg->part[i].rewind = sg->part[i].next = -1;
     }
     if (l->cnt > 0)
         txn_check(sg, "rewind", rd_kafka_seek_partitions(sg->rk, l, TXN_CALL_MS), 1);
@@ -588,8 +623,8 @@ static void txn_abort(struct stage *sg, int leaving)
     fprintf(stderr, "aggregate: %s: transaction aborted; its findings go into the next one%s\n",
             sg->name, leaving ? "" : ", its messages are handled again");
     if (leaving)
-        for (int i = 0; i < MAX_PARTITIONS; i++)
-            sg->rewind[i] = sg->next[i] = -1;
+        for (int32_t i = 0; i < sg->n_part; i++)
+            sg->part[i].rewind = sg->part[i].next = -1;
     else
         txn_rewind(sg);
 }
@@ -619,8 +654,8 @@ static void txn_commit(struct stage *sg, int leaving)
     sg->txn_commits++;
     ag_outbox_free_list(sg->in_txn);
     sg->in_txn = NULL;
-    for (int i = 0; i < MAX_PARTITIONS; i++)
-        sg->rewind[i] = sg->next[i] = -1;
+    for (int32_t i = 0; i < sg->n_part; i++)
+        sg->part[i].rewind = sg->part[i].next = -1;
 }
 
 /* ---- offsets ------------------------------------------------------------- */
@@ -643,9 +678,9 @@ static void commit_stage(struct stage *sg, int leaving)
         return;
     }
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-    for (int i = 0; i < MAX_PARTITIONS; i++)
-        if (sg->next[i] >= 0)
-            rd_kafka_topic_partition_list_add(l, sg->topic, i)->offset = sg->next[i];
+    for (int32_t i = 0; i < sg->n_part; i++)
+        if (sg->part[i].next >= 0)
+            rd_kafka_topic_partition_list_add(l, sg->topic, i)->offset = sg->part[i].next;
     if (l->cnt > 0) {
         rd_kafka_resp_err_t e = rd_kafka_commit(sg->rk, l, 0);
         if (e)
@@ -843,8 +878,8 @@ static void handle(struct stage *sg, const rd_kafka_message_t *m)
         return;
     }
     int32_t n = m->partition;
-    int in_range = n >= 0 && n < MAX_PARTITIONS;
-    int warm = in_range && m->offset < sg->warm_until[n];
+    int in_range = n >= 0 && n < sg->n_part;
+    int warm = in_range && m->offset < sg->part[n].warm_until;
     struct ag_event ev;
     sg->messages++;
     if (decode(sg, m, &ev) == 0) {
@@ -857,9 +892,9 @@ static void handle(struct stage *sg, const rd_kafka_message_t *m)
             repartition(sg->a, m, &ev);
     }
     if (!warm && in_range) {
-        sg->next[n] = m->offset + 1;
-        if (sg->rewind[n] < 0)
-            sg->rewind[n] = m->offset;
+        sg->part[n].next = m->offset + 1;
+        if (sg->part[n].rewind < 0)
+            sg->part[n].rewind = m->offset;
     }
 }
 
@@ -891,8 +926,7 @@ static int stage_open(struct agg *a, struct stage *sg, const char *name, const c
     sg->name = name;
     sg->topic = topic;
     snprintf(sg->group, sizeof sg->group, "%s%s", a->st.group, group_suffix);
-    for (int i = 0; i < MAX_PARTITIONS; i++)
-        sg->next[i] = sg->warm_until[i] = sg->rewind[i] = -1;
+    parts_clear(sg);
     sg->parser = malloc(sizeof *sg->parser);
     sg->line = malloc(AG_LINE_MAX);
     sg->scratch = malloc(a->st.max_message);
@@ -932,6 +966,7 @@ static void stage_close(struct stage *sg)
     free(sg->parser);
     free(sg->line);
     free(sg->scratch);
+    free(sg->part);
 }
 
 static void stage_report(const struct stage *sg)
