@@ -34,6 +34,7 @@
 #include "filters/syslog.h"
 #include "plugin/config.h"
 #include "plugin/pipeline.h"
+#include "plugin/statefile.h"
 #include "sinks/escape.h"
 
 /* A %jsonmesg% line carries the message twice (msg and rawmsg), escaped,
@@ -228,23 +229,9 @@ static int rd_next(struct rs_reader *rd, const char **line, size_t *len)
     }
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int reply(const char *s)
 {
-    return write_all(STDOUT_FILENO, s, strlen(s));
+    return ag_write_all(STDOUT_FILENO, s, strlen(s));
 }
 
 /* ---- a jsonmesg line -> struct rs_msg -------------------------------------- */
@@ -631,7 +618,7 @@ static int mmext_line(struct rs *r, const char *line, size_t len)
     /* Findings and events reach the sinks before rsyslog's next message. */
     if (r->rd.start >= r->rd.end)
         ag_pipeline_flush(r->pipe, 0);
-    return write_all(STDOUT_FILENO, b.p, b.len);
+    return ag_write_all(STDOUT_FILENO, b.p, b.len);
 }
 
 /* ---- setup, reload --------------------------------------------------------- */

@@ -25,7 +25,7 @@ static int fsync_dir_of(const char *path)
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+int ag_write_all(int fd, const char *p, size_t n)
 {
     while (n) {
         ssize_t w = write(fd, p, n);
@@ -53,7 +53,7 @@ int ag_statefile_write(const char *path, const char *what, const char *data, siz
         snprintf(err, errlen, "%s %s: %s", what, tmp, strerror(errno));
         return -1;
     }
-    int ok = write_all(fd, data, len) == 0 && fsync(fd) == 0;
+    int ok = ag_write_all(fd, data, len) == 0 && fsync(fd) == 0;
     int e = errno;
     if (close(fd) != 0 && ok) {
         ok = 0;

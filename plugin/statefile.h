@@ -20,4 +20,8 @@ int ag_statefile_write(const char *path, const char *what, const char *data, siz
 int ag_statefile_read(const char *path, const char *what, char *buf, size_t buflen,
                       size_t *len, char *err, size_t errlen);
 
+/* Writes all of p[0..n) to fd, through short writes and EINTR: 0, or -1
+ * with errno. */
+int ag_write_all(int fd, const char *p, size_t n);
+
 #endif

@@ -9,38 +9,10 @@
 # finding, each under one uid. All with transactions = off (at least once);
 # aggregate_txn.sh runs them with transactions.
 . "${AG_SRCDIR:-.}/tests/integration/lib.sh"
-
-KV=${KAFKA_VERSION:-3.9.1}
-KSH="$AG_SRCDIR/tests/kafka/kafka.sh"
-GEN="$AG_SRCDIR/tests/integration/aggregate_logs.py"
-CHECK="$AG_SRCDIR/tests/integration/aggregate_check.py"
-KDIR=$TAP_TMP/kafka
-T=$TAP_TMP
+. "$AG_SRCDIR/tests/integration/aggregate_lib.sh"
 
 tap_plan 18
-tap_diag "Apache Kafka $KV"
-
-tap_cleanup "sh '$KSH' stop '$KDIR'"
-if ! sh "$KSH" start "$KV" "$KDIR" >"$T/start.log" 2>&1; then
-    sed 's/^/# /' "$T/start.log"
-    tap_bail "cannot start Apache Kafka $KV"
-fi
-B=127.0.0.1:$(cat "$KDIR/port")
-for t in ev:6 evu:6 hf:1 ff1:1 ev3:6 evu3:6 ff3:1 evn:1 evnu:1 ffn:1; do
-    sh "$KSH" topic "$KDIR" "${t%:*}" "${t#*:}" || tap_bail "cannot create topic $t"
-done
-
-# hosts EVENTS_TOPIC LOG...: each log scanned by its own authguard into Kafka.
-hosts() {
-    printf '[sink.kafka]\nbrokers = %s\ntopic_events = %s\ntopic_findings = hf\n' \
-        "$B" "$1" >"$T/host-$1.conf"
-    topic=$1
-    shift
-    for log in "$@"; do
-        "$AG_BIN" scan --tz UTC --config "$T/host-$topic.conf" "$log" \
-            >"$log.out" 2>&1 || { sed 's/^/# /' "$log.out"; return 1; }
-    done
-}
+agg_kafka ev:6 evu:6 hf:1 ff1:1 ev3:6 evu3:6 ff3:1 evn:1 evnu:1 ffn:1
 
 # aggconf FILE GROUP EVENTS REPARTITION FINDINGS
 aggconf() {

@@ -4,24 +4,10 @@
 # committed, and a restarted aggregator replays them quietly up to the
 # committed offsets instead of handling them again.
 . "${AG_SRCDIR:-.}/tests/integration/lib.sh"
-
-KV=${KAFKA_VERSION:-3.9.1}
-KSH="$AG_SRCDIR/tests/kafka/kafka.sh"
-KDIR=$TAP_TMP/kafka
-T=$TAP_TMP
+. "$AG_SRCDIR/tests/integration/aggregate_lib.sh"
 
 tap_plan 6
-tap_diag "Apache Kafka $KV"
-
-tap_cleanup "sh '$KSH' stop '$KDIR'"
-if ! sh "$KSH" start "$KV" "$KDIR" >"$T/start.log" 2>&1; then
-    sed 's/^/# /' "$T/start.log"
-    tap_bail "cannot start Apache Kafka $KV"
-fi
-B=127.0.0.1:$(cat "$KDIR/port")
-for t in hpf:1 hpu:6 hp:1100; do
-    sh "$KSH" topic "$KDIR" "${t%:*}" "${t#*:}" || tap_bail "cannot create topic $t"
-done
+agg_kafka hpf:1 hpu:6 hp:1100
 
 # Three authentication events as authguard's Kafka sink writes them.
 "$AG_BIN" scan --tz UTC --json --events "$AG_SRCDIR/tests/data/sample.log" 2>/dev/null |

@@ -12,38 +12,10 @@
 # goes out in a later one; an aggregator started under an instance_id
 # already running fences the older one, which says so and exits 1.
 . "${AG_SRCDIR:-.}/tests/integration/lib.sh"
-
-KV=${KAFKA_VERSION:-3.9.1}
-KSH="$AG_SRCDIR/tests/kafka/kafka.sh"
-GEN="$AG_SRCDIR/tests/integration/aggregate_logs.py"
-CHECK="$AG_SRCDIR/tests/integration/aggregate_check.py"
-KDIR=$TAP_TMP/kafka
-T=$TAP_TMP
+. "$AG_SRCDIR/tests/integration/aggregate_lib.sh"
 
 tap_plan 25
-tap_diag "Apache Kafka $KV"
-
-tap_cleanup "sh '$KSH' stop '$KDIR'"
-if ! sh "$KSH" start "$KV" "$KDIR" >"$T/start.log" 2>&1; then
-    sed 's/^/# /' "$T/start.log"
-    tap_bail "cannot start Apache Kafka $KV"
-fi
-B=127.0.0.1:$(cat "$KDIR/port")
-for t in ea:6 eau:6 fa:1 eb:1 ebu:1 fb:1 ec:1 ecu:1 fc:1 ed:1 edu:1 fd:1 ee:2 eeu:2 fe:1 hf:1; do
-    sh "$KSH" topic "$KDIR" "${t%:*}" "${t#*:}" || tap_bail "cannot create topic $t"
-done
-
-# hosts EVENTS_TOPIC LOG...: each log scanned by its own authguard into Kafka.
-hosts() {
-    printf '[sink.kafka]\nbrokers = %s\ntopic_events = %s\ntopic_findings = hf\n' \
-        "$B" "$1" >"$T/host-$1.conf"
-    topic=$1
-    shift
-    for log in "$@"; do
-        "$AG_BIN" scan --tz UTC --config "$T/host-$topic.conf" "$log" \
-            >"$log.out" 2>&1 || { sed 's/^/# /' "$log.out"; return 1; }
-    done
-}
+agg_kafka ea:6 eau:6 fa:1 eb:1 ebu:1 fb:1 ec:1 ecu:1 fc:1 ed:1 edu:1 fd:1 ee:2 eeu:2 fe:1 hf:1
 
 # aggconf FILE GROUP EVENTS REPARTITION FINDINGS INSTANCE COMMIT_INTERVAL
 aggconf() {
