@@ -705,9 +705,10 @@ static void ctx_field(struct ag_imds *m, const char *path, const char *prefix, c
     if (imds_get_locked(m, path, v, sizeof v) < 0)
         return;
     v[strcspn(v, "\r\n")] = '\0';
-    if ((prefix && !ag_summary_aws_id_ok(v, prefix)) || strlen(v) >= AG_AWS_ID_MAX)
+    size_t n = strlen(v);
+    if ((prefix && !ag_summary_aws_id_ok(v, prefix)) || n >= AG_AWS_ID_MAX)
         return;
-    snprintf(dst, AG_AWS_ID_MAX, "%s", v);
+    memcpy(dst, v, n + 1); /* checked above; snprintf here trips -Wformat-truncation at -O1 */
 }
 
 static int region_ok(const char *s)
