@@ -180,6 +180,20 @@ socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.5).close()' "$1"
 }
 
 # tap_done: prints the plan if none was given and sets the exit status.
+# sshd_failures PREFIX FIRST LAST [IP]: "Failed password" lines for the
+# invalid users PREFIX<FIRST>..PREFIX<LAST> (four digits), stamped now (ISO
+# 8601) so that they count in the rules' windows, each from IP or from one
+# of 200 addresses in 192.0.2.0/24.
+sshd_failures() {
+    _now=$(date -u +%Y-%m-%dT%H:%M:%S.000000+00:00)
+    _i=$2
+    while [ "$_i" -le "$3" ]; do
+        printf '%s web1 sshd[%d]: Failed password for invalid user %s%04d from %s port %d ssh2\n' \
+            "$_now" "$_i" "$1" "$_i" "${4:-192.0.2.$((_i % 200 + 1))}" "$((40000 + _i))"
+        _i=$((_i + 1))
+    done
+}
+
 tap_done() {
     [ -z "$TAP_PLANNED" ] && echo "1..$TAP_N"
     if [ -n "$TAP_PLANNED" ] && [ "$TAP_PLANNED" -ne "$TAP_N" ]; then

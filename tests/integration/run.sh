@@ -49,18 +49,6 @@ EOF
 events() { python3 "$TAP_TMP/check.py" "$OUT" events "$@"; }
 finding() { python3 "$TAP_TMP/check.py" "$OUT" finding "$@"; }
 
-# lines PREFIX FIRST LAST [IP]: failed passwords for users PREFIX0001...,
-# stamped now (ISO 8601), so that they count in the rules' windows.
-lines() {
-    _now=$(date -u +%Y-%m-%dT%H:%M:%S.000000+00:00)
-    _i=$2
-    while [ "$_i" -le "$3" ]; do
-        printf '%s web1 sshd[%d]: Failed password for invalid user %s%04d from %s port %d ssh2\n' \
-            "$_now" "$_i" "$1" "$_i" "${4:-192.0.2.$((_i % 200 + 1))}" "$((40000 + _i))"
-        _i=$((_i + 1))
-    done
-}
-
 # conf THRESHOLD [EXTRA]: the daemon's configuration file.
 conf() {
     cat >"$CONF" <<EOF
@@ -103,39 +91,39 @@ tap_grep "... and says which sections give one" "no input" "$TAP_TMP/err"
 
 # ---- the file input ------------------------------------------------------------
 conf 10
-lines a 1 20 >"$F1"
+sshd_failures a 1 20 >"$F1"
 "$AG_BIN" run -c "$CONF" >>"$LOG" 2>&1 &
 PID=$!
 tap_check "lines already in the file are read (from = head)" wait_for 10 events a 1 20
-lines a 21 40 >>"$F1"
-lines b 1 10 >>"$F2"
+sshd_failures a 21 40 >>"$F1"
+sshd_failures b 1 10 >>"$F2"
 both() { events a 1 40 && events b 1 10; }
 tap_check "appended lines arrive once, from both files" wait_for 10 both
 
 # Rotation by rename: the logger writes a little more to the renamed file,
 # then creates a new one.
 mv "$F1" "$F1.1"
-lines a 41 45 >>"$F1.1"
+sshd_failures a 41 45 >>"$F1.1"
 sleep 0.3
-lines a 46 60 >"$F1"
+sshd_failures a 46 60 >"$F1"
 tap_check "rotation by rename: the old file's last lines and the new file's, once" \
     wait_for 10 events a 1 60
 
 # Truncation (copytruncate): the file starts again, shorter than before.
 : >"$F2"
 sleep 0.3
-lines b 11 12 >>"$F2"
+sshd_failures b 11 12 >>"$F2"
 tap_check "truncation: the lines written after it arrive, once" wait_for 10 events b 1 12
 
 # ---- SIGHUP ---------------------------------------------------------------------
 # 4 failures from one source under threshold 10; reload with threshold 6;
 # 2 more trip it only if the 4 were kept.
-lines h 1 4 198.51.100.20 >>"$F1"
+sshd_failures h 1 4 198.51.100.20 >>"$F1"
 wait_for 10 events h 1 4
 conf 6
 kill -HUP "$PID"
 tap_check "SIGHUP with a good file: reloaded" wait_for 10 grep -q "reloaded" "$LOG"
-lines h 5 6 198.51.100.20 >>"$F1"
+sshd_failures h 5 6 198.51.100.20 >>"$F1"
 tap_check "the new threshold applies and the counters survived the reload" \
     wait_for 10 finding bruteforce 198.51.100.20
 
@@ -144,12 +132,12 @@ kill -HUP "$PID"
 tap_check "SIGHUP with a bad file: refused" wait_for 10 grep -q "reload refused" "$LOG"
 tap_grep "... with file, line and key" "reload refused: $CONF:[0-9]+: \[rule.bruteforce\] threshold" "$LOG"
 tap_check "... and the daemon keeps running" alive
-lines k 1 6 198.51.100.30 >>"$F1"
+sshd_failures k 1 6 198.51.100.30 >>"$F1"
 tap_check "... and detecting with the rules it had (threshold 6)" \
     wait_for 10 finding bruteforce 198.51.100.30
 
 # ---- SIGTERM ----------------------------------------------------------------------
-lines z 1 50 >>"$F2"
+sshd_failures z 1 50 >>"$F2"
 sleep 0.5
 kill -TERM "$PID"
 wait "$PID" && rc=0 || rc=$?
@@ -160,7 +148,7 @@ tap_check "SIGTERM: everything read was flushed to the sink" events z 1 50
 printf '[engine]\nslots = 4096\n[input.stdin]\nenabled = on\n[sink.jsonl]\npath = %s\n' \
     "$OUT" >"$TAP_TMP/stdin.conf"
 : >"$OUT"
-lines s 1 30 | "$AG_BIN" run -c "$TAP_TMP/stdin.conf" 2>>"$LOG" && rc=0 || rc=$?
+sshd_failures s 1 30 | "$AG_BIN" run -c "$TAP_TMP/stdin.conf" 2>>"$LOG" && rc=0 || rc=$?
 tap_is "stdin only: run ends with its input, status 0" 0 "$rc"
 tap_check "... with every line's event written" events s 1 30
 

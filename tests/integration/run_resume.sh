@@ -38,17 +38,6 @@ if any(bad):
 EOF
 events() { python3 "$TAP_TMP/check.py" "$OUT" "$@"; }
 
-# lines PREFIX FIRST LAST: failed passwords for users PREFIX0001..., stamped now.
-lines() {
-    _now=$(date -u +%Y-%m-%dT%H:%M:%S.000000+00:00)
-    _i=$2
-    while [ "$_i" -le "$3" ]; do
-        printf '%s web1 sshd[%d]: Failed password for invalid user %s%04d from 192.0.2.%d port %d ssh2\n' \
-            "$_now" "$_i" "$1" "$_i" "$((_i % 200 + 1))" "$((40000 + _i))"
-        _i=$((_i + 1))
-    done
-}
-
 # conf FROM: the daemon's configuration.
 conf() {
     cat >"$CONF" <<EOF
@@ -92,14 +81,14 @@ tap_plan 24
 
 # ---- a clean restart, from = head: nothing twice ------------------------------
 conf head
-lines a 1 20 >"$F"
+sshd_failures a 1 20 >"$F"
 start
 tap_check "first start, from = head: the file's lines arrive" wait_for 10 events a 1 20
-lines a 21 30 >>"$F"
+sshd_failures a 21 30 >>"$F"
 wait_for 10 events a 1 30
 S=$(size "$F")
 # Half of line a0031, as a logger caught mid-write leaves it.
-lines a 31 31 >"$TAP_TMP/a31"
+sshd_failures a 31 31 >"$TAP_TMP/a31"
 head -c 40 "$TAP_TMP/a31" >>"$F"
 sleep 0.5
 stop
@@ -109,7 +98,7 @@ tap_is "... at the end of the last complete line, not inside the half line" "$S"
 tap_grep "... and the missing second file as missing" "^0 0 0 0 [0-9a-f]{16} $F2\$" "$POS"
 
 tail -c +41 "$TAP_TMP/a31" >>"$F"
-lines a 32 40 >>"$F"
+sshd_failures a 32 40 >>"$F"
 start
 tap_check "restart, from = head: lines written while stopped (the half one whole), none twice" \
     wait_for 10 events a 1 40
@@ -118,45 +107,45 @@ tap_grep "the log says where it resumed" "files: $F: resuming at byte $S" "$LOG"
 # ---- a clean restart, from = tail: nothing lost ------------------------------------
 stop
 conf tail
-lines a 41 50 >>"$F"
-lines b 1 5 >"$F2"
+sshd_failures a 41 50 >>"$F"
+sshd_failures b 1 5 >"$F2"
 start
 tap_check "restart, from = tail: the lines written while stopped are not skipped" \
     wait_for 10 events a 1 50
 tap_check "... and a file created while stopped is read from its start" events b 1 5
-lines b 6 10 >>"$F2"
+sshd_failures b 6 10 >>"$F2"
 tap_check "... and followed" wait_for 10 events b 1 10
 
 # ---- rotation while stopped ---------------------------------------------------------------
 stop
-lines a 51 55 >>"$F"
+sshd_failures a 51 55 >>"$F"
 mv "$F" "$F.1"
-lines a 56 60 >"$F"
+sshd_failures a 56 60 >"$F"
 start
 tap_check "renamed while stopped: the rest of the old file, then the new one, once" \
     wait_for 10 events a 1 60
 tap_grep "... the log names the rotated file" "$F: replaced while stopped: reading the rest of $F.1 from byte" "$LOG"
-lines a 61 62 >>"$F"
+sshd_failures a 61 62 >>"$F"
 tap_check "... and the new file is followed afterwards" wait_for 10 events a 1 62
 
 stop
-lines a 63 65 >>"$F"
+sshd_failures a 63 65 >>"$F"
 mv "$F.1" "$F.2"
 cp "$F" "$F.1"
 : >"$F"
-lines a 66 70 >>"$F"
+sshd_failures a 66 70 >>"$F"
 start
 tap_check "copytruncate while stopped: the copy's rest, then the file from its start, once" \
     wait_for 10 events a 1 70
 tap_grep "... the log says truncated" "$F: truncated while stopped: reading the rest of $F.1" "$LOG"
 
 # ---- kill -9 after a save ------------------------------------------------------------
-lines a 71 80 >>"$F"
+sshd_failures a 71 80 >>"$F"
 wait_for 10 events a 1 80
 tap_check "a second after the last line the position is saved" wait_for 10 saved_at_end
 kill -9 "$PID"
 wait "$PID" 2>/dev/null || true
-lines a 81 85 >>"$F"
+sshd_failures a 81 85 >>"$F"
 start
 tap_check "after kill -9: every line once, nothing since the save repeated" \
     wait_for 10 events a 1 85
@@ -166,14 +155,14 @@ stop
 printf '%s\n%s\n' "# authguard file positions 1" "12 34 oops $F" >"$POS"
 start
 tap_check "a corrupt line: the daemon starts anyway" alive
-lines a 86 90 >>"$F"
+sshd_failures a 86 90 >>"$F"
 tap_check "... and reads (as configured: from = tail) what comes after" \
     wait_for 10 events a 1 90
 tap_grep "... having named file and line" "files: $POS:2: position file: expected DEV INO" "$LOG"
 stop
 printf 'garbage\n' >"$POS"
 start
-lines a 91 95 >>"$F"
+sshd_failures a 91 95 >>"$F"
 tap_check "not a position file at all: started anyway, lines arrive" wait_for 10 events a 1 95
 tap_grep "... having said so with file and line" "files: $POS:1: not an authguard position file" "$LOG"
 stop
