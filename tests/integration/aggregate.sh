@@ -14,22 +14,6 @@
 tap_plan 18
 agg_kafka ev:6 evu:6 hf:1 ff1:1 ev3:6 evu3:6 ff3:1 evn:1 evnu:1 ffn:1
 
-# aggconf FILE GROUP EVENTS REPARTITION FINDINGS
-aggconf() {
-    cat >"$1" <<EOF
-[aggregate]
-brokers = $B
-group_id = $2
-topic_events = $3
-topic_repartition = $4
-topic_findings = $5
-fleet_source_threshold = 8
-session_timeout = 6s
-commit_interval = 500ms
-transactions = off
-EOF
-}
-
 # wait_findings TOPIC N SECONDS: until TOPIC holds N distinct (rule, key).
 wait_findings() {
     i=0
@@ -62,7 +46,7 @@ python3 -c 'print("{\"raw_data\":\"" + "x" * 70000 + "\"}")' | kcat -b "$B" -P -
 tap_ok "ten hosts scan into the events topic" hosts ev "$T"/logs/h*.log
 tap_is "no host raises a finding on its own" 10 \
     "$(grep -l '^scan: 0 findings' "$T"/logs/*.out | wc -l)"
-aggconf "$T/one.conf" g1 ev evu ff1
+aggconf "$T/one.conf" g1 ev evu ff1 "commit_interval = 500ms" "transactions = off"
 "$AG_BIN" aggregate -c "$T/one.conf" 2>"$T/one.err" &
 pid=$!
 tap_cleanup "kill -KILL $pid 2>/dev/null || true"
@@ -96,7 +80,7 @@ for line in sys.stdin:
         del d["raw_data"]
         print(json.dumps(d))' >"$T/noraw.json"
 kcat -b "$B" -P -t evn "$T/noraw.json" -l
-aggconf "$T/noraw.conf" gn evn evnu ffn
+aggconf "$T/noraw.conf" gn evn evnu ffn "commit_interval = 500ms" "transactions = off"
 "$AG_BIN" aggregate -c "$T/noraw.conf" 2>"$T/noraw.err" &
 pid=$!
 tap_cleanup "kill -KILL $pid 2>/dev/null || true"
@@ -109,7 +93,7 @@ kcat -b "$B" -C -t ffn -o beginning -e -q >"$T/ffn.json"
 tap_ok "and the same two findings from their fields" python3 "$CHECK" "$T/ffn.json" 8
 
 # -- three aggregators, six partitions, one killed mid-stream ------------------
-aggconf "$T/three.conf" g3 ev3 evu3 ff3
+aggconf "$T/three.conf" g3 ev3 evu3 ff3 "commit_interval = 500ms" "transactions = off"
 for n in 1 2 3; do
     "$AG_BIN" aggregate -c "$T/three.conf" 2>"$T/three-$n.err" &
     eval "pid$n=\$!"

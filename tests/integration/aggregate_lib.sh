@@ -34,3 +34,16 @@ hosts() {
             >"$log.out" 2>&1 || { sed 's/^/# /' "$log.out"; return 1; }
     done
 }
+
+# aggconf FILE GROUP EVENTS REPARTITION FINDINGS [LINE...]: an aggregator's
+# configuration with the tests' fleet threshold (8 hosts) and a short
+# session timeout; each LINE ("key = value") is added to [aggregate].
+aggconf() {
+    _f=$1
+    printf '[aggregate]\nbrokers = %s\ngroup_id = %s\ntopic_events = %s\ntopic_repartition = %s\ntopic_findings = %s\nfleet_source_threshold = 8\nsession_timeout = 6s\n' \
+        "$B" "$2" "$3" "$4" "$5" >"$_f"
+    shift 5
+    for _line in "$@"; do
+        printf '%s\n' "$_line" >>"$_f"
+    done
+}

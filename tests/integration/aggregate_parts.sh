@@ -17,15 +17,7 @@ for p in 1050 1099; do
     kcat -b "$B" -P -t hp -p "$p" <"$T/events.json" || tap_bail "kcat cannot produce to hp[$p]"
 done
 
-cat >"$T/agg.conf" <<EOF
-[aggregate]
-brokers = $B
-group_id = gp
-topic_events = hp
-topic_repartition = hpu
-topic_findings = hpf
-transactions = off
-EOF
+aggconf "$T/agg.conf" gp hp hpu hpf "transactions = off"
 
 "$AG_BIN" aggregate -c "$T/agg.conf" --idle-exit 3 2>"$T/first.err"
 tap_grep "the first run handles the six events of the high partitions" \

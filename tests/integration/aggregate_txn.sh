@@ -17,22 +17,6 @@
 tap_plan 25
 agg_kafka ea:6 eau:6 fa:1 eb:1 ebu:1 fb:1 ec:1 ecu:1 fc:1 ed:1 edu:1 fd:1 ee:2 eeu:2 fe:1 hf:1
 
-# aggconf FILE GROUP EVENTS REPARTITION FINDINGS INSTANCE COMMIT_INTERVAL
-aggconf() {
-    cat >"$1" <<EOF
-[aggregate]
-brokers = $B
-group_id = $2
-topic_events = $3
-topic_repartition = $4
-topic_findings = $5
-instance_id = $6
-commit_interval = $7
-fleet_source_threshold = 8
-session_timeout = 6s
-EOF
-}
-
 # count TOPIC ISOLATION: the records of TOPIC a reader with that
 # isolation.level sees (read_committed stops before an open transaction).
 count() {
@@ -82,7 +66,7 @@ rekeyed=$(cat "$T"/logs/h*.log | grep -c 'Failed password for .* from ')
 
 # -- two aggregators, six partitions, one killed mid-stream and restarted ------
 for n in 1 2; do
-    aggconf "$T/a$n.conf" ga ea eau fa "agg-$n" 500ms
+    aggconf "$T/a$n.conf" ga ea eau fa "instance_id = agg-$n" "commit_interval = 500ms"
     "$AG_BIN" aggregate -c "$T/a$n.conf" 2>"$T/a$n.err" &
     eval "pid$n=\$!"
     eval "tap_cleanup \"kill -KILL \$pid$n 2>/dev/null || true\""
@@ -144,7 +128,7 @@ tap_ok "a partition moved with committed offsets and its windows were replayed" 
 # -- killed inside a transaction ---------------------------------------------
 # A minute between commits: everything the aggregator produces stays in its
 # open transaction until it is killed.
-aggconf "$T/b.conf" gb eb ebu fb agg-b 60s
+aggconf "$T/b.conf" gb eb ebu fb "instance_id = agg-b" "commit_interval = 60s"
 "$AG_BIN" aggregate -c "$T/b.conf" 2>"$T/b.err" &
 bpid=$!
 tap_cleanup "kill -KILL $bpid 2>/dev/null || true"
@@ -155,7 +139,7 @@ tap_is "inside the open transaction read_uncommitted readers see every re-keyed 
 tap_is "and read_committed readers none" 0 "$(count ebu read_committed)"
 kill -KILL "$bpid"
 wait "$bpid" 2>/dev/null || true
-aggconf "$T/b.conf" gb eb ebu fb agg-b 500ms
+aggconf "$T/b.conf" gb eb ebu fb "instance_id = agg-b" "commit_interval = 500ms"
 "$AG_BIN" aggregate -c "$T/b.conf" 2>"$T/b-again.err" &
 bpid=$!
 tap_cleanup "kill -KILL $bpid 2>/dev/null || true"
@@ -173,7 +157,7 @@ tap_ok "read_committed: the two findings, each uid in exactly one message" \
 
 # -- abortable errors: findings larger than the topic takes -------------------
 sh "$KSH" config "$KDIR" fc max.message.bytes=512 || tap_bail "cannot configure fc"
-aggconf "$T/c.conf" gc ec ecu fc agg-c 500ms
+aggconf "$T/c.conf" gc ec ecu fc "instance_id = agg-c" "commit_interval = 500ms"
 "$AG_BIN" aggregate -c "$T/c.conf" 2>"$T/c.err" &
 cpid=$!
 tap_cleanup "kill -KILL $cpid 2>/dev/null || true"
@@ -206,7 +190,7 @@ MODEL='us.anthropic.claude-3-5-sonnet-20241022-v2:0'
     --model-path 'us.anthropic.claude-3-5-sonnet-20241022-v2%3A0' >"$T/bedrock.out" 2>&1 &
 tap_cleanup "kill $!"
 wait_for 10 test -s "$T/bedrock.port" || tap_bail "fake Bedrock did not start"
-aggconf "$T/d.conf" gd ed edu fd agg-d 500ms
+aggconf "$T/d.conf" gd ed edu fd "instance_id = agg-d" "commit_interval = 500ms"
 printf '[sink.bedrock]\nmodel_id = %s\nendpoint = http://127.0.0.1:%s\nregion = us-east-1\n' \
     "$MODEL" "$(cat "$T/bedrock.port")" >>"$T/d.conf"
 printf 'timeout = 5s\nconnect_timeout = 2s\ncalls_per_hour = 1000\ncooldown = 0\n' >>"$T/d.conf"
@@ -236,7 +220,7 @@ sys.exit(0 if len(seen) == 2 and all(sorted(v) == [(1, "local"), (2, "bedrock:")
                                      for v in seen.values()) else 1)' "$T/fd.json"
 
 # -- two aggregators under one instance_id -------------------------------------
-aggconf "$T/e.conf" ge ee eeu fe dup 500ms
+aggconf "$T/e.conf" ge ee eeu fe "instance_id = dup" "commit_interval = 500ms"
 "$AG_BIN" aggregate -c "$T/e.conf" 2>"$T/e1.err" &
 e1=$!
 tap_cleanup "kill -KILL $e1 2>/dev/null || true"
