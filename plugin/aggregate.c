@@ -397,10 +397,10 @@ static rd_kafka_t *new_consumer(struct stage *sg, char *err, size_t errlen)
  * serve. lz4, because the aggregator pays for compressing every event. */
 static int set_batching(rd_kafka_conf_t *kc, char *err, size_t errlen)
 {
-    return set(kc, "linger.ms", "10", err, errlen) < 0 ||
-                   set(kc, "compression.type", "lz4", err, errlen) < 0
-               ? -1
-               : 0;
+    if (set(kc, "linger.ms", "10", err, errlen) < 0 ||
+        set(kc, "compression.type", "lz4", err, errlen) < 0)
+        return -1;
+    return 0;
 }
 
 static rd_kafka_t *new_producer(const struct settings *s, char *err, size_t errlen)
