@@ -937,7 +937,7 @@ static void make_keys(struct feed *f)
         }
     }
     if (span_ok(ev, ev->host)) {
-        uint64_t h = ag_siphash64(ag_table_hash_key(e->table), ag_span_ptr(ev, ev->host),
+        uint64_t h = ag_hash64(ag_table_hash_key(e->table), ag_span_ptr(ev, ev->host),
                                   ev->host.len);
         f->host_bit = 1u << (h & 31);
         if (rule_on(f, AG_RULE_FLEET_SOURCE)) {

@@ -143,7 +143,7 @@ static uint64_t open_tag(const struct ag_open *o, enum ag_rule rule, const struc
                          uint64_t *hash)
 {
     uint64_t buf[4] = {(uint64_t)rule, key->kind, key->w[0], key->w[1]};
-    uint64_t h = ag_siphash64(o->hash_key, buf, sizeof(buf));
+    uint64_t h = ag_hash64(o->hash_key, buf, sizeof(buf));
     *hash = h;
     return (h & ~0x1full) | 0x10u | (uint64_t)rule;
 }

@@ -135,9 +135,12 @@ static uint64_t load_le64(const uint8_t *p)
     return v;
 }
 
-/* SipHash-2-4 as specified by Aumasson and Bernstein; outlen 8 or 16. */
-static void siphash(const uint64_t key[2], const void *data, size_t len, uint64_t *out,
-                    int outlen)
+/* SipHash with c compression and d finalization rounds, as specified by
+ * Aumasson and Bernstein; outlen 8 or 16. Inlined into each wrapper below,
+ * where c and d are constants and the round loops unroll. */
+static inline __attribute__((always_inline)) void
+siphash(const uint64_t key[2], const void *data, size_t len, uint64_t *out, int outlen, int c,
+        int d)
 {
     const uint8_t *in = data;
     uint64_t v0 = 0x736f6d6570736575ull ^ key[0];
@@ -150,29 +153,25 @@ static void siphash(const uint64_t key[2], const void *data, size_t len, uint64_
     for (size_t i = 0; i < full; i += 8) {
         uint64_t m = load_le64(in + i);
         v3 ^= m;
-        SIPROUND;
-        SIPROUND;
+        for (int r = 0; r < c; r++)
+            SIPROUND;
         v0 ^= m;
     }
     uint64_t b = (uint64_t)len << 56;
     for (size_t i = 0; i < (len & 7); i++)
         b |= (uint64_t)in[full + i] << (8 * i);
     v3 ^= b;
-    SIPROUND;
-    SIPROUND;
+    for (int r = 0; r < c; r++)
+        SIPROUND;
     v0 ^= b;
     v2 ^= (outlen == 16) ? 0xee : 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
+    for (int r = 0; r < d; r++)
+        SIPROUND;
     out[0] = v0 ^ v1 ^ v2 ^ v3;
     if (outlen == 16) {
         v1 ^= 0xdd;
-        SIPROUND;
-        SIPROUND;
-        SIPROUND;
-        SIPROUND;
+        for (int r = 0; r < d; r++)
+            SIPROUND;
         out[1] = v0 ^ v1 ^ v2 ^ v3;
     }
 }
@@ -180,13 +179,25 @@ static void siphash(const uint64_t key[2], const void *data, size_t len, uint64_
 uint64_t ag_siphash64(const uint64_t key[2], const void *data, size_t len)
 {
     uint64_t out;
-    siphash(key, data, len, &out, 8);
+    siphash(key, data, len, &out, 8, 2, 4);
     return out;
 }
 
 void ag_siphash128(const uint64_t key[2], const void *data, size_t len, uint64_t out[2])
 {
-    siphash(key, data, len, out, 16);
+    siphash(key, data, len, out, 16, 2, 4);
+}
+
+uint64_t ag_hash64(const uint64_t key[2], const void *data, size_t len)
+{
+    uint64_t out;
+    siphash(key, data, len, &out, 8, 1, 3);
+    return out;
+}
+
+void ag_hash128(const uint64_t key[2], const void *data, size_t len, uint64_t out[2])
+{
+    siphash(key, data, len, out, 16, 1, 3);
 }
 
 /* ---- stats ------------------------------------------------------------ */
@@ -256,13 +267,13 @@ void ag_key_from_text(const struct ag_table *t, struct ag_key *k, enum ag_key_ki
                       const char *s, size_t len)
 {
     k->kind = (uint8_t)kind;
-    ag_siphash128(t->hash_key, s, len, k->w);
+    ag_hash128(t->hash_key, s, len, k->w);
 }
 
 static uint64_t key_hash(const struct ag_table *t, const struct ag_key *k)
 {
     uint64_t buf[3] = {k->kind, k->w[0], k->w[1]};
-    return ag_siphash64(t->hash_key, buf, sizeof(buf));
+    return ag_hash64(t->hash_key, buf, sizeof(buf));
 }
 
 void ag_slot_key(const struct ag_slot *s, struct ag_key *k)

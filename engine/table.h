@@ -94,9 +94,19 @@ uint64_t ag_stat_sum(const struct ag_stats *st, enum ag_stat which);
  * call, no thread-local state), so threads running at once never share. */
 unsigned ag_thread_stripe(void);
 
-/* SipHash (c rounds, d finalization rounds); 64- and 128-bit outputs. */
+/* SipHash-2-4, 64- and 128-bit outputs: for ids that must stay the same
+ * across versions and hosts (finding uids). */
 uint64_t ag_siphash64(const uint64_t key[2], const void *data, size_t len);
 void ag_siphash128(const uint64_t key[2], const void *data, size_t len, uint64_t out[2]);
+
+/* SipHash-1-3: the keyed hash of the feed path (table slots, text keys,
+ * distinct pairs, open findings). Half the rounds of 2-4 and still keyed,
+ * so an attacker who cannot learn the key cannot aim keys at one probe
+ * window; the strength Python and Rust choose for their hash tables. The
+ * values live only as long as the engine, so they may change between
+ * versions. */
+uint64_t ag_hash64(const uint64_t key[2], const void *data, size_t len);
+void ag_hash128(const uint64_t key[2], const void *data, size_t len, uint64_t out[2]);
 
 struct ag_table;
 

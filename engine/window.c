@@ -185,7 +185,7 @@ int ag_pairs_note(struct ag_pairs *p, enum ag_rule rule, const struct ag_key *ke
                   unsigned stripe)
 {
     uint64_t buf[6] = {(uint64_t)rule, key->kind, key->w[0], key->w[1], value[0], value[1]};
-    uint64_t h = ag_siphash64(p->hash_key, buf, sizeof(buf));
+    uint64_t h = ag_hash64(p->hash_key, buf, sizeof(buf));
     uint64_t fp = ((h >> 27) & PAIR_FP_MASK) | 1;
     uint32_t j = ag_window_bucket(now_ms, p->width_ms[rule]) & PAIR_BUCKET_MASK;
     uint64_t mine = pair_make((unsigned)rule, fp, j);
