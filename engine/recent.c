@@ -78,7 +78,10 @@ int ag_recent_new(struct ag_recent **out, unsigned stripes, uint32_t per_stripe)
     r->per_stripe = per_stripe;
     for (unsigned i = 0; i < stripes; i++) {
         struct stripe *st = &r->stripes[i];
-        st->e = calloc(per_stripe, sizeof(struct entry));
+        /* The entries are most of the ring's memory: from the kernel in
+         * huge pages like the counter table, or a ring of tens of MiB costs
+         * thousands of page faults as it fills. */
+        st->e = ag_table_zalloc((size_t)per_stripe * sizeof(struct entry));
         st->time_ms = calloc(per_stripe, sizeof(*st->time_ms));
         int ok = st->e != NULL && st->time_ms != NULL;
         for (unsigned k = 0; k < AG_RECENT_ROLES; k++)
@@ -97,7 +100,7 @@ void ag_recent_free(struct ag_recent *r)
     if (r == NULL)
         return;
     for (unsigned i = 0; i < r->n_stripes; i++) {
-        free(r->stripes[i].e);
+        ag_table_zfree(r->stripes[i].e, (size_t)r->per_stripe * sizeof(struct entry));
         free(r->stripes[i].time_ms);
         for (unsigned k = 0; k < AG_RECENT_ROLES; k++)
             free(r->stripes[i].marks[k]);
@@ -108,7 +111,8 @@ void ag_recent_free(struct ag_recent *r)
 
 size_t ag_recent_memory(const struct ag_recent *r)
 {
-    size_t per = (size_t)r->per_stripe * (sizeof(struct entry) + sizeof(int64_t)) +
+    size_t per = ag_table_zsize((size_t)r->per_stripe * sizeof(struct entry)) +
+                 (size_t)r->per_stripe * sizeof(int64_t) +
                  (size_t)mark_words(r->per_stripe) * 8 * AG_RECENT_ROLES;
     return sizeof(*r) + sizeof(struct stripe) * r->n_stripes + r->n_stripes * per;
 }

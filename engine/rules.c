@@ -99,7 +99,7 @@ int ag_open_new(struct ag_open **out, uint32_t entries, const uint64_t hash_key[
     struct ag_open *o = calloc(1, sizeof(*o));
     if (o == NULL)
         return -ENOMEM;
-    o->e = calloc(entries, sizeof(*o->e));
+    o->e = ag_table_zalloc((size_t)entries * sizeof(*o->e));
     if (o->e == NULL) {
         free(o);
         return -ENOMEM;
@@ -116,13 +116,13 @@ void ag_open_free(struct ag_open *o)
 {
     if (o == NULL)
         return;
-    free(o->e);
+    ag_table_zfree((void *)o->e, (size_t)(o->mask + 1) * sizeof(*o->e));
     free(o);
 }
 
 size_t ag_open_memory(const struct ag_open *o)
 {
-    return sizeof(*o) + (size_t)(o->mask + 1) * sizeof(*o->e);
+    return sizeof(*o) + ag_table_zsize((size_t)(o->mask + 1) * sizeof(*o->e));
 }
 
 static uint32_t secs(int64_t ms)

@@ -170,5 +170,7 @@ uint64_t ag_table_used(const struct ag_table *t);
  * aligned. NULL when out of memory. */
 void *ag_table_zalloc(size_t bytes);
 void ag_table_zfree(void *p, size_t bytes);
+/* The memory a zalloc of bytes may take once touched (whole huge pages). */
+size_t ag_table_zsize(size_t bytes);
 
 #endif

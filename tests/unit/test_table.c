@@ -99,6 +99,26 @@ START_TEST(siphash13_reference_vectors)
 }
 END_TEST
 
+START_TEST(zalloc_aligns_big_regions_to_huge_pages)
+{
+    const size_t huge = (size_t)2 << 20;
+    size_t sizes[] = {4096, huge + 1, 5 * huge + 12345, 64 * huge};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        size_t n = sizes[i];
+        unsigned char *p = ag_table_zalloc(n);
+        ck_assert_ptr_nonnull(p);
+        ck_assert_uint_ge(ag_table_zsize(n), n);
+        if (n >= 2 * huge) {
+            ck_assert_uint_eq((uintptr_t)p % huge, 0);
+            ck_assert_uint_eq(ag_table_zsize(n) % huge, 0);
+        }
+        ck_assert(p[0] == 0 && p[n / 2] == 0 && p[n - 1] == 0);
+        p[0] = p[n - 1] = 0xa5; /* the whole length is writable */
+        ag_table_zfree(p, n);
+    }
+}
+END_TEST
+
 START_TEST(slot_is_two_cache_lines)
 {
     ck_assert_uint_eq(sizeof(struct ag_slot), 128);
@@ -552,6 +572,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, siphash_reference_vectors);
     tcase_add_test(tc, siphash13_reference_vectors);
+    tcase_add_test(tc, zalloc_aligns_big_regions_to_huge_pages);
     tcase_add_test(tc, slot_is_two_cache_lines);
     tcase_add_test(tc, insert_then_find_same_slot);
     tcase_add_test(tc, kinds_and_families_do_not_collide);
