@@ -137,9 +137,8 @@ static int addr_match(const struct ag_addr *a, const struct ag_addr *key, int pr
     return memcmp(a->b, key->b, prefix64 ? 8 : 16) == 0;
 }
 
-static int item_matches(void *arg, const struct ag_recent_item *it)
+static int key_matches(const struct ag_finding_req *req, const struct ag_recent_item *it)
 {
-    const struct ag_finding_req *req = ((struct gather *)arg)->req;
     switch (req->key_kind) {
     case AG_KEY_SRC:
         return addr_match(&it->keys.src, &req->key_addr, 0);
@@ -219,6 +218,17 @@ static void fill_sample(struct ag_finding_sample *s, const struct ag_recent_item
     s->truncated = (uint8_t)(cut || it->line_truncated);
 }
 
+/* The kept sample an item would replace once all are taken: the oldest. */
+static uint32_t oldest_kept(const struct gather *g)
+{
+    uint32_t oldest = 0;
+    for (uint32_t i = 1; i < g->n_kept; i++)
+        if (sample_before(g->kept[i].time_ms, g->kept_id[i], g->kept[oldest].time_ms,
+                          g->kept_id[oldest]))
+            oldest = i;
+    return oldest;
+}
+
 static void keep_sample(struct gather *g, const struct ag_recent_item *it)
 {
     const uint32_t cap = AG_FINDING_MAX_SAMPLES - 1;
@@ -227,15 +237,32 @@ static void keep_sample(struct gather *g, const struct ag_recent_item *it)
         g->kept_id[g->n_kept++] = it->id;
         return;
     }
-    uint32_t oldest = 0;
-    for (uint32_t i = 1; i < cap; i++)
-        if (sample_before(g->kept[i].time_ms, g->kept_id[i], g->kept[oldest].time_ms,
-                          g->kept_id[oldest]))
-            oldest = i;
+    uint32_t oldest = oldest_kept(g);
     if (sample_before(it->time_ms, it->id, g->kept[oldest].time_ms, g->kept_id[oldest]))
         return;
     fill_sample(&g->kept[oldest], it);
     g->kept_id[oldest] = it->id;
+}
+
+/* A match, and which of its texts can still be used: once the samples and
+ * the name lists are full, an older entry only adds to the counts, and
+ * copying its 512-byte line would be the scan's main cost. */
+static unsigned item_matches(void *arg, const struct ag_recent_item *it)
+{
+    const struct gather *g = arg;
+    if (!key_matches(g->req, it))
+        return 0;
+    unsigned take = AG_RECENT_TAKE;
+    if (g->f->n_users >= AG_FINDING_MAX_USERS)
+        take |= AG_RECENT_NO_USER;
+    if (g->f->n_hosts >= AG_FINDING_MAX_HOSTS)
+        take |= AG_RECENT_NO_HOST;
+    if (g->n_kept == AG_FINDING_MAX_SAMPLES - 1) {
+        uint32_t o = oldest_kept(g);
+        if (sample_before(it->time_ms, it->id, g->kept[o].time_ms, g->kept_id[o]))
+            take |= AG_RECENT_NO_LINE;
+    }
+    return take;
 }
 
 static void visit_item(void *arg, const struct ag_recent_item *it)

@@ -288,8 +288,15 @@ static int read_entry(struct entry *e, unsigned si, int64_t from_ms, int64_t to_
     if (it->line_len > AG_RECENT_LINE || it->user_len > AG_RECENT_NAME ||
         it->host_len > AG_RECENT_NAME)
         return 0;
-    if (!match(arg, it))
+    unsigned take = match(arg, it);
+    if (take == 0)
         return 0;
+    if (take & AG_RECENT_NO_LINE)
+        it->line_len = 0;
+    if (take & AG_RECENT_NO_USER)
+        it->user_len = 0;
+    if (take & AG_RECENT_NO_HOST)
+        it->host_len = 0;
     get_text(e->line, it->line_len, it->line);
     get_text(e->user, it->user_len, it->user);
     get_text(e->host, it->host_len, it->host);

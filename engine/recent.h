@@ -65,8 +65,17 @@ enum ag_recent_role {
  * to_ms] and that match() accepts, with a consistent copy (in scratch).
  * Entries being written during the scan are skipped. mark (0: none)
  * pre-filters on the one-byte mark of the key sought in its role, from
- * ag_recent_mark_addr() or ag_recent_mark_key(). */
-typedef int (*ag_recent_match_fn)(void *arg, const struct ag_recent_item *item);
+ * ag_recent_mark_addr() or ag_recent_mark_key().
+ *
+ * match() sees the item without its texts. It returns 0 to pass the entry
+ * over, nonzero to take it; AG_RECENT_NO_* bits in that value leave texts
+ * the caller has no use for uncopied (their length 0, the string empty):
+ * a finding's scan that has its newest samples needs no older lines. */
+#define AG_RECENT_TAKE 0x1u
+#define AG_RECENT_NO_LINE 0x2u
+#define AG_RECENT_NO_USER 0x4u
+#define AG_RECENT_NO_HOST 0x8u
+typedef unsigned (*ag_recent_match_fn)(void *arg, const struct ag_recent_item *item);
 typedef void (*ag_recent_visit_fn)(void *arg, const struct ag_recent_item *item);
 void ag_recent_scan(struct ag_recent *r, int64_t from_ms, int64_t to_ms,
                     enum ag_recent_role role, uint8_t mark, ag_recent_match_fn match,

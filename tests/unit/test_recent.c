@@ -11,9 +11,10 @@ struct seen {
     uint32_t n;
     int64_t times[256];
     char users[256][AG_RECENT_NAME + 1];
+    char lines[256][AG_RECENT_LINE + 1];
 };
 
-static int match_all(void *arg, const struct ag_recent_item *it)
+static unsigned match_all(void *arg, const struct ag_recent_item *it)
 {
     (void)arg;
     (void)it;
@@ -26,6 +27,7 @@ static void collect(void *arg, const struct ag_recent_item *it)
     if (s->n < 256) {
         s->times[s->n] = it->time_ms;
         memcpy(s->users[s->n], it->user, sizeof(s->users[0]));
+        memcpy(s->lines[s->n], it->line, sizeof(s->lines[0]));
         s->n++;
     }
 }
@@ -60,7 +62,7 @@ static void put_event(struct ag_recent *r, unsigned stripe, int i, int sources)
     ck_assert_uint_ne(ag_recent_put(r, stripe, &ev, &k), 0);
 }
 
-static int src_match_3(void *arg, const struct ag_recent_item *it)
+static unsigned src_match_3(void *arg, const struct ag_recent_item *it)
 {
     struct ag_addr want = source(3);
     (void)arg;
@@ -85,6 +87,38 @@ START_TEST(scan_finds_every_entry_of_a_key_newest_first_after_wrapping)
     ck_assert_int_eq(s.times[1], 43000);
     ck_assert_int_eq(s.times[2], 38000);
     ck_assert_str_eq(s.users[0], "u48");
+    ag_recent_free(r);
+}
+END_TEST
+
+/* Takes every entry, with its line only for the two newest. */
+static unsigned lines_for_two(void *arg, const struct ag_recent_item *it)
+{
+    const struct seen *s = arg;
+    (void)it;
+    return AG_RECENT_TAKE | AG_RECENT_NO_USER | (s->n >= 2 ? AG_RECENT_NO_LINE : 0);
+}
+
+START_TEST(texts_the_matcher_declines_are_not_copied)
+{
+    struct ag_recent *r;
+    ck_assert_int_eq(ag_recent_new(&r, 1, 16), 0);
+    for (int i = 0; i < 5; i++)
+        put_event(r, 0, i, 1);
+    static struct seen s;
+    memset(&s, 0, sizeof s);
+    struct ag_recent_item scratch;
+    memset(&scratch, 'x', sizeof scratch); /* stale text must not show through */
+    ag_recent_scan(r, 0, 100000, AG_RECENT_SRC, 0, lines_for_two, collect, &s, &scratch);
+    ck_assert_uint_eq(s.n, 5);
+    ck_assert_str_eq(s.lines[0], "Failed password for u4 from 10.0.0.0");
+    ck_assert_str_eq(s.lines[1], "Failed password for u3 from 10.0.0.0");
+    for (int i = 0; i < 5; i++) {
+        ck_assert_str_eq(s.users[i], "");
+        if (i >= 2)
+            ck_assert_str_eq(s.lines[i], "");
+    }
+    ck_assert_int_eq(s.times[4], 0);
     ag_recent_free(r);
 }
 END_TEST
@@ -159,6 +193,7 @@ static Suite *suite(void)
     tcase_add_test(tc, unfiltered_scan_visits_the_window_newest_first);
     tcase_add_test(tc, a_ring_not_yet_full_is_scanned_to_its_start);
     tcase_add_test(tc, roles_are_kept_apart);
+    tcase_add_test(tc, texts_the_matcher_declines_are_not_copied);
     suite_add_tcase(s, tc);
     return s;
 }
