@@ -91,6 +91,7 @@ void ag_engine_config_defaults(struct ag_engine_config *cfg)
     cfg->synchronous = 0;
     cfg->ticker_thread = 1;
     cfg->ipv6_prefix64 = 1;
+    cfg->prefault = -1;
     for (int r = 0; r < AG_RULE_COUNT; r++)
         cfg->rules[r] = ag_rule_info((enum ag_rule)r)->defaults;
 }
@@ -293,6 +294,14 @@ static int start_threads(struct ag_engine *e, char *err, size_t errlen)
     return 0;
 }
 
+static void prefault(struct ag_engine *e)
+{
+    ag_table_prefault(e->table);
+    ag_pairs_prefault(e->pairs);
+    ag_open_prefault(e->open);
+    ag_recent_prefault(e->recent);
+}
+
 struct ag_engine *ag_engine_new(const struct ag_engine_config *cfg, ag_engine_output_fn out,
                                 void *userdata, char *err, size_t errlen)
 {
@@ -330,7 +339,13 @@ struct ag_engine *ag_engine_new(const struct ag_engine_config *cfg, ag_engine_ou
         ag_engine_free(e);
         return NULL;
     }
-    if (build_parts(e, err, errlen) != 0 || start_threads(e, err, errlen) != 0) {
+    if (build_parts(e, err, errlen) != 0) {
+        ag_engine_free(e);
+        return NULL;
+    }
+    if (e->cfg.prefault == 1)
+        prefault(e);
+    if (start_threads(e, err, errlen) != 0) {
         ag_engine_free(e);
         return NULL;
     }

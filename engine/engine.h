@@ -62,6 +62,12 @@ struct ag_engine_config {
     int ticker_thread;
     /* 1: per-source rules also run on the IPv6 /64 prefix (default 1). */
     int ipv6_prefix64;
+    /* 1: the big tables are faulted in by ag_engine_new(), so the engine's
+     * whole memory bound is resident from the start and no event waits for
+     * the kernel to zero a page; what a daemon wants. 0: pages come as they
+     * are first touched; what a one-shot scan of a small file wants. -1
+     * (the default): the host decides (AG_ENGINE_PREFAULT_AUTO). */
+    int prefault;
 
     struct ag_rule_config rules[AG_RULE_COUNT];
 

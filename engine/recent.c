@@ -109,6 +109,12 @@ void ag_recent_free(struct ag_recent *r)
     free(r);
 }
 
+void ag_recent_prefault(struct ag_recent *r)
+{
+    for (unsigned i = 0; i < r->n_stripes; i++)
+        ag_table_zprefault(r->stripes[i].e, (size_t)r->per_stripe * sizeof(struct entry));
+}
+
 size_t ag_recent_memory(const struct ag_recent *r)
 {
     size_t per = ag_table_zsize((size_t)r->per_stripe * sizeof(struct entry)) +

@@ -46,6 +46,7 @@ struct ag_recent;
 int ag_recent_new(struct ag_recent **out, unsigned stripes, uint32_t per_stripe);
 void ag_recent_free(struct ag_recent *r);
 size_t ag_recent_memory(const struct ag_recent *r);
+void ag_recent_prefault(struct ag_recent *r);
 
 /* Records ev; returns its id (0 if the entry was being written by a thread
  * that lapped this one, in which case nothing is recorded). */

@@ -120,6 +120,11 @@ void ag_open_free(struct ag_open *o)
     free(o);
 }
 
+void ag_open_prefault(struct ag_open *o)
+{
+    ag_table_zprefault((void *)o->e, (size_t)(o->mask + 1) * sizeof(*o->e));
+}
+
 size_t ag_open_memory(const struct ag_open *o)
 {
     return sizeof(*o) + ag_table_zsize((size_t)(o->mask + 1) * sizeof(*o->e));

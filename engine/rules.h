@@ -34,6 +34,7 @@ int ag_open_new(struct ag_open **out, uint32_t entries, const uint64_t hash_key[
                 const uint32_t cooldown_s[AG_RULE_COUNT]);
 void ag_open_free(struct ag_open *o);
 size_t ag_open_memory(const struct ag_open *o);
+void ag_open_prefault(struct ag_open *o);
 
 enum ag_trip {
     AG_TRIP_CREATE = 1,   /* first trip, or first after the previous one closed */

@@ -359,6 +359,24 @@ void *ag_table_zalloc(size_t bytes)
     return p;
 }
 
+void ag_table_zprefault(void *p, size_t bytes)
+{
+    size_t len = ag_table_zsize(bytes);
+#ifdef MADV_POPULATE_WRITE
+    if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
+        return;
+#endif
+    /* Older kernels: a write per page. The memory is still private to
+     * the engine under construction, and zero is what it holds. */
+    for (size_t off = 0; off < len; off += 4096)
+        ((volatile uint8_t *)p)[off] = 0;
+}
+
+void ag_table_prefault(struct ag_table *t)
+{
+    ag_table_zprefault(t->slots, (size_t)(t->mask + 1) * sizeof(struct ag_slot));
+}
+
 void ag_table_zfree(void *p, size_t bytes)
 {
     if (p != NULL)

@@ -172,5 +172,10 @@ void *ag_table_zalloc(size_t bytes);
 void ag_table_zfree(void *p, size_t bytes);
 /* The memory a zalloc of bytes may take once touched (whole huge pages). */
 size_t ag_table_zsize(size_t bytes);
+/* Faults a zalloc'd region in now (writable, in huge pages where allowed),
+ * so that nothing later waits for the kernel to zero a page; and the
+ * table's slots. Only before the memory is shared with other threads. */
+void ag_table_zprefault(void *p, size_t bytes);
+void ag_table_prefault(struct ag_table *t);
 
 #endif

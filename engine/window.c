@@ -154,6 +154,11 @@ void ag_pairs_free(struct ag_pairs *p)
     free(p);
 }
 
+void ag_pairs_prefault(struct ag_pairs *p)
+{
+    ag_table_zprefault((void *)p->e, (size_t)(p->mask + 1) * sizeof(*p->e));
+}
+
 size_t ag_pairs_memory(const struct ag_pairs *p)
 {
     return sizeof(*p) + (size_t)(p->mask + 1) * sizeof(*p->e);

@@ -59,6 +59,7 @@ int ag_pairs_new(struct ag_pairs **out, uint32_t entries, const uint64_t hash_ke
                  const int64_t width_ms[AG_RULE_COUNT]);
 void ag_pairs_free(struct ag_pairs *p);
 size_t ag_pairs_memory(const struct ag_pairs *p);
+void ag_pairs_prefault(struct ag_pairs *p);
 
 /* 1 if value is new for (rule, key) in the window ending at now_ms. */
 int ag_pairs_note(struct ag_pairs *p, enum ag_rule rule, const struct ag_key *key,

@@ -938,6 +938,7 @@ static int stage_open(struct agg *a, struct stage *sg, const char *name, const c
     ag_parser_init(sg->parser);
     if (a->base.have_tz)
         ag_tzcache_set_fixed(&sg->parser->tz, a->base.tz_offset_s);
+    ag_config_for_daemon(&sg->cfg);
     sg->pipe = ag_pipeline_new(&sg->cfg, 1, err, errlen);
     if (!sg->pipe || add_findings_sink(a, sg, err, errlen) < 0 ||
         ag_pipeline_add_configured_sinks(sg->pipe, err, errlen) < 0)

@@ -79,11 +79,15 @@ static int load_engine(struct ag_config *cfg, char *err, size_t errlen)
     uint64_t slots = e->table_slots, probe = e->probe, queue = e->finding_queue;
     int v6 = e->ipv6_prefix64;
     const char *allow = NULL;
+    /* auto (-1): the host decides; see ag_engine_config.prefault. */
+    static const char *const prefault_modes[] = {"auto", "off", "on", NULL};
+    int prefault = e->prefault + 1;
 
     if (ag_conf_u64(c, "engine", "slots", 1024, 1u << 30, &slots, err, errlen) < 0 ||
         ag_conf_u64(c, "engine", "probe", 4, 256, &probe, err, errlen) < 0 ||
         ag_conf_u64(c, "engine", "finding_queue", 16, 1u << 20, &queue, err, errlen) < 0 ||
-        ag_conf_bool(c, "engine", "ipv6_prefix64", &v6, err, errlen) < 0)
+        ag_conf_bool(c, "engine", "ipv6_prefix64", &v6, err, errlen) < 0 ||
+        ag_conf_enum(c, "engine", "prefault", prefault_modes, &prefault, err, errlen) < 0)
         return -1;
     if (slots & (slots - 1)) {
         snprintf(err, errlen, "%s: [engine] slots: expected a power of two, got %llu",
@@ -94,6 +98,7 @@ static int load_engine(struct ag_config *cfg, char *err, size_t errlen)
     e->probe = (uint32_t)probe;
     e->finding_queue = (uint32_t)queue;
     e->ipv6_prefix64 = v6;
+    e->prefault = prefault - 1;
     if (ag_conf_str(c, "engine", "allowlist", &allow, err, errlen) > 0 &&
         parse_cidr_list(cfg, allow, err, errlen) < 0)
         return -1;
@@ -178,6 +183,12 @@ int ag_config_load(struct ag_config *cfg, const char *path, char *err, size_t er
         return -1;
     }
     return 0;
+}
+
+void ag_config_for_daemon(struct ag_config *cfg)
+{
+    if (cfg->engine.prefault < 0)
+        cfg->engine.prefault = 1;
 }
 
 void ag_config_free(struct ag_config *cfg)

@@ -27,6 +27,9 @@ struct ag_config {
  * this build knows. 0, or -1 with "FILE:LINE: [section] key: ..." in err. */
 int ag_config_load(struct ag_config *cfg, const char *path, char *err, size_t errlen);
 void ag_config_free(struct ag_config *cfg);
+/* Settings a long-running host wants where the config leaves them to it:
+ * the engine's memory resident from the start ([engine] prefault). */
+void ag_config_for_daemon(struct ag_config *cfg);
 
 /* Sections a configuration may hold; used to report unknown ones. */
 extern const char *const ag_config_sections[];

@@ -308,6 +308,7 @@ static int read_props(struct ag_flb *c, ag_flb_get_fn get, void *host, char *err
 static int build_pipeline(struct ag_flb *c, enum ag_flb_role role, const char *path,
                           char *err, size_t errlen)
 {
+    ag_config_for_daemon(&c->cfg);
     if (!(c->pipe = ag_pipeline_new(&c->cfg, 0, err, errlen)))
         return -1;
     struct ag_sink *first = NULL;

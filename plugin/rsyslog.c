@@ -659,6 +659,7 @@ static int setup(struct rs *r, char *err, size_t errlen)
         ag_tzcache_set_fixed(&r->parser->tz, r->cfg.tz_offset_s);
     /* Synchronous: findings are emitted inside the feed, so they are in
      * the sinks before the COMMIT that confirms their messages. */
+    ag_config_for_daemon(&r->cfg);
     if (!(r->pipe = ag_pipeline_new(&r->cfg, 1, err, errlen)))
         return -1;
     r->cap->base.ops = &capture_ops;

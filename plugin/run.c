@@ -605,6 +605,7 @@ static int setup(struct run *r, char *err, size_t errlen)
     pthread_rwlockattr_destroy(&ra);
     if (load_all(r->path, &r->cfg, &r->ri, err, errlen) < 0)
         return -1;
+    ag_config_for_daemon(&r->cfg);
     r->pipe = ag_pipeline_new(&r->cfg, 0, err, errlen);
     if (!r->pipe || ag_pipeline_add_configured_sinks(r->pipe, err, errlen) < 0)
         return -1;

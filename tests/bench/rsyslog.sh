@@ -53,10 +53,10 @@ trap cleanup EXIT INT TERM
 
 cc -O2 -o "$T/ok_only" "$here/ok_only.c"
 # The payloads, generated once: the sender must not be the bottleneck.
-# "cold" comes first, from sources 11.x; "warm" then from sources 10.x:
-# by then the engine's table is faulted in, as in a daemon that has been
-# running for a while (its first pass pays the kernel's zeroing of the
-# pages it touches).
+# "cold" comes first, from sources 11.x; "warm" then from sources 10.x.
+# authguard faults its engine's memory in at start, before it answers its
+# first OK ([engine] prefault); the first pass still pays for whatever else
+# each program touches for the first time (its buffers, the file's pages).
 python3 - "$n" "$T" <<'PY'
 import sys, time
 n, d = int(sys.argv[1]), sys.argv[2]
@@ -198,8 +198,8 @@ awk '
         name["no"] = "  ... events = none"
         for (i = 2; i <= 4; i += 2) {
             printf "  %s (%s)\n", i == 2 ? "cold: first pass, sources 11.x" \
-                : "warm: second pass, sources 10.x", i == 2 ? "table pages faulted in as they are touched" \
-                : "table already faulted in"
+                : "warm: second pass, sources 10.x", i == 2 ? "every buffer touched for the first time" \
+                : "after 200,000 messages"
             for (k = 1; k <= 3; k++)
                 printf "    %-20s %7s s %9d msg/s   (rounds:%s)\n", name[keys[k]], secs[keys[k], i],
                     rate[keys[k], i], all[keys[k], i]

@@ -62,6 +62,7 @@ START_TEST(shipped_conf_documents_the_defaults)
     ck_assert_uint_eq(a.engine.probe, b.engine.probe);
     ck_assert_uint_eq(a.engine.finding_queue, b.engine.finding_queue);
     ck_assert_int_eq(a.engine.ipv6_prefix64, b.engine.ipv6_prefix64);
+    ck_assert_int_eq(a.engine.prefault, b.engine.prefault);
     ck_assert_uint_eq(a.summary.nacl_rule_number, b.summary.nacl_rule_number);
     ck_assert_uint_eq(a.summary.ssh_port, b.summary.ssh_port);
     ag_config_free(&a);
@@ -100,6 +101,8 @@ START_TEST(bad_settings_are_refused_with_place)
     ck_assert_ptr_nonnull(strstr(err, "expected one of unknown | informational"));
     ck_assert_int_eq(load_text(&c, "[input]\ntimezone = Mars/Olympus\n", err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "[input] timezone"));
+    ck_assert_int_eq(load_text(&c, "[engine]\nprefault = yes\n", err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, ":2: [engine] prefault: expected one of auto | off | on"));
 }
 END_TEST
 
@@ -109,7 +112,7 @@ START_TEST(good_settings_apply)
     struct ag_config c;
     int rc = load_text(&c,
                        "[input]\ntimezone = +05:30\n"
-                       "[engine]\nslots = 4096\nallowlist = 10.0.0.0/8 2001:db8::/32\n"
+                       "[engine]\nslots = 4096\nprefault = off\nallowlist = 10.0.0.0/8 2001:db8::/32\n"
                        "[rule.spraying]\nthreshold = 7\nwindow = 1h\nseverity = critical\n"
                        "[summary]\ntrusted_ssh_cidr = 198.51.100.0/24\n",
                        err, sizeof err);
@@ -117,12 +120,20 @@ START_TEST(good_settings_apply)
     ck_assert_int_eq(c.have_tz, 1);
     ck_assert_int_eq(c.tz_offset_s, 19800);
     ck_assert_uint_eq(c.engine.table_slots, 4096);
+    ck_assert_int_eq(c.engine.prefault, 0);
+    ag_config_for_daemon(&c); /* an explicit off stays off in a daemon */
+    ck_assert_int_eq(c.engine.prefault, 0);
     ck_assert_uint_eq(c.n_allowlist, 2);
     ck_assert_uint_eq(c.engine.n_allowlist, 2);
     ck_assert_uint_eq(c.engine.rules[AG_RULE_SPRAYING].threshold, 7);
     ck_assert_uint_eq(c.engine.rules[AG_RULE_SPRAYING].window_s, 3600);
     ck_assert_uint_eq(c.engine.rules[AG_RULE_SPRAYING].severity, AG_SEV_CRITICAL);
     ck_assert_str_eq(c.summary.trusted_ssh_cidr, "198.51.100.0/24");
+    ag_config_free(&c);
+    ck_assert_int_eq(load_text(&c, "[engine]\nslots = 4096\n", err, sizeof err), 0);
+    ck_assert_int_eq(c.engine.prefault, -1);
+    ag_config_for_daemon(&c);
+    ck_assert_int_eq(c.engine.prefault, 1);
     ag_config_free(&c);
 }
 END_TEST

@@ -527,6 +527,36 @@ START_TEST(memory_stays_bounded_and_heavy_hitters_are_found)
 }
 END_TEST
 
+/* How much resident memory creating an engine adds, and its bound. */
+static void rss_of_new_engine(int prefault, uint64_t *grew, uint64_t *bound)
+{
+    struct capture c;
+    capture_init(&c);
+    struct ag_engine_config cfg;
+    ag_engine_config_defaults(&cfg);
+    cfg.table_slots = 1u << 18;  /* 32 MiB of slots */
+    cfg.prefault = prefault;
+    uint64_t before = rss_bytes();
+    struct ag_engine *e = new_engine(&cfg, &c);
+    *grew = rss_bytes() - before;
+    *bound = ag_engine_memory(e);
+    ag_engine_free(e);
+    capture_free(&c);
+}
+
+START_TEST(prefault_makes_the_bound_resident_at_start)
+{
+    uint64_t grew_on, bound_on, grew_off, bound_off;
+    rss_of_new_engine(1, &grew_on, &bound_on);
+    rss_of_new_engine(0, &grew_off, &bound_off);
+    ck_assert_uint_eq(bound_on, bound_off);
+    ck_assert_msg(grew_on >= bound_on * 9 / 10, "prefault: RSS grew %llu KiB of a %llu KiB bound",
+                  (unsigned long long)(grew_on >> 10), (unsigned long long)(bound_on >> 10));
+    ck_assert_msg(grew_off < bound_off / 4, "no prefault: RSS grew %llu KiB of %llu KiB",
+                  (unsigned long long)(grew_off >> 10), (unsigned long long)(bound_off >> 10));
+}
+END_TEST
+
 START_TEST(free_with_findings_pending_delivers_them)
 {
     struct capture c;
@@ -592,6 +622,7 @@ static Suite *suite(void)
     tcase_add_test(tc, eight_feeders_exact_totals);
     tcase_add_test(tc, concurrent_counts_are_exact_per_source);
     tcase_add_test(tc, memory_stays_bounded_and_heavy_hitters_are_found);
+    tcase_add_test(tc, prefault_makes_the_bound_resident_at_start);
     tcase_add_test(tc, free_with_findings_pending_delivers_them);
     tcase_add_test(tc, tick_expires_idle_keys_on_event_time);
     suite_add_tcase(s, tc);
