@@ -439,6 +439,45 @@ START_TEST(parse_message_without_host_pid_time)
 }
 END_TEST
 
+/* The tag ends at its first '[', ':' or ' ', found eight bytes a step:
+ * every length, every end, every position in a word, bytes >= 0x80 inside,
+ * the line ending within the word, and the 64-byte cap. */
+START_TEST(tag_ends_at_its_first_delimiter_wherever_it_is)
+{
+    struct ag_tzcache tz;
+    ag_tzcache_init(&tz);
+    const char *ends[] = {"[42]: m", ": m", " m"};
+    for (size_t len = 1; len <= 70; len++) {
+        for (int e = 0; e < 3; e++) {
+            char tag[80], line[200];
+            for (size_t k = 0; k < len; k++)
+                tag[k] = (char)(k % 7 == 3 ? 0xc3 : 'a' + (int)(k % 26)); /* UTF-8 bytes too */
+            tag[len] = '\0';
+            int n = snprintf(line, sizeof line, "Nov  9 04:07:51 web-1 %s%s", tag, ends[e]);
+            struct ag_syslog_hdr h;
+            char *keep;
+            int rc = hdr_parse(&tz, line, (size_t)n, ARRIVAL, &h, &keep);
+            /* a tag of 64 bytes or more is refused; a bare tag then " m"
+             * has no ':' and is no header either */
+            if (len >= 64 || e == 2) {
+                ck_assert_msg(rc < 0, "len %zu end %d accepted", len, e);
+            } else {
+                ck_assert_msg(rc == 0, "len %zu end %d refused", len, e);
+                span_is(keep, h.program, tag);
+                span_is(keep, h.msg, "m");
+                ck_assert_uint_eq(h.pid, e == 0 ? 42 : 0);
+            }
+            free(keep);
+        }
+    }
+    /* The line ends inside the tag's first word: no delimiter, no header. */
+    struct ag_syslog_hdr h;
+    char *keep;
+    ck_assert_int_lt(hdr_parse(&tz, "Nov  9 04:07:51 web-1 abc", 25, ARRIVAL, &h, &keep), 0);
+    free(keep);
+}
+END_TEST
+
 START_TEST(parse_message_rejects)
 {
     struct ag_parser *p = malloc(sizeof *p);
@@ -491,6 +530,7 @@ static Suite *suite(void)
     tcase_add_test(tc, parse_message_assembles_line);
     tcase_add_test(tc, parse_message_without_host_pid_time);
     tcase_add_test(tc, parse_message_rejects);
+    tcase_add_test(tc, tag_ends_at_its_first_delimiter_wherever_it_is);
     suite_add_tcase(s, tc);
     return s;
 }
