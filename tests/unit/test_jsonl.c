@@ -11,6 +11,7 @@
 #include "ag_test.h"
 #include "engine/finding.h"
 #include "sinks/jsonl.h"
+#include "tests/unit/finding_check.h"
 
 static const char line[] = "Nov  9 04:07:51 web-1 sshd[4242]: Failed password for root from "
                            "203.0.113.45 port 52344 ssh2";
@@ -32,22 +33,11 @@ static void make_event(struct ag_event *ev, int64_t time_ms)
     ev->user = (struct ag_span){(uint16_t)(strstr(line, "root") - line), 4};
 }
 
-static void make_finding(struct ag_finding *f)
+static void temp_file(char *path)
 {
-    memset(f, 0, sizeof *f);
-    snprintf(f->uid, sizeof f->uid, "%s", "0123456789abcdef0123456789abcdef");
-    f->activity = AG_ACTIVITY_CREATE;
-    f->rule = AG_RULE_BRUTEFORCE;
-    f->severity = AG_SEV_HIGH;
-    f->rule_name = ag_rule_name(AG_RULE_BRUTEFORCE);
-    f->title = "brute force";
-    f->technique_id = "T1110.001";
-    f->technique_name = "Password Guessing";
-    f->tactic_id = "TA0006";
-    f->tactic_name = "Credential Access";
-    f->time_ms = f->created_ms = 1735689900000LL;
-    snprintf(f->key, sizeof f->key, "%s", "203.0.113.45");
-    f->key_kind = AG_KEY_SRC;
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
 }
 
 static const struct ag_ocsf_ctx ctx = {.product_version = "0.1.0"};
@@ -109,9 +99,7 @@ static int64_t *read_times(const char *path, int *n)
 START_TEST(threads_lines_arrive_whole_and_in_order)
 {
     char path[] = "/tmp/agjsonlXXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
+    temp_file(path);
     struct ag_sink *s = sink_at(path);
     /* About 2.7 MB per thread: many buffers handed to the writer. */
     enum { PER = 3000 };
@@ -122,7 +110,7 @@ START_TEST(threads_lines_arrive_whole_and_in_order)
     for (int i = 0; i < 2; i++)
         pthread_join(th[i], NULL);
     struct ag_finding fi;
-    make_finding(&fi);
+    fc_finding(&fi, AG_RULE_BRUTEFORCE, "203.0.113.45");
     s->ops->finding(s, &fi, NULL);
     ck_assert_int_eq(s->ops->flush(s, 0), 0);
     s->ops->destroy(s);
@@ -146,14 +134,12 @@ END_TEST
 START_TEST(finding_follows_the_events_before_it)
 {
     char path[] = "/tmp/agjsonlXXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
+    temp_file(path);
     struct ag_sink *s = sink_at(path);
     struct feeder before = {s, 100, 700}, after = {s, 100000, 700};
     feed(&before);
     struct ag_finding fi;
-    make_finding(&fi);
+    fc_finding(&fi, AG_RULE_BRUTEFORCE, "203.0.113.45");
     s->ops->finding(s, &fi, NULL);
     feed(&after);
     s->ops->destroy(s); /* destroy flushes */

