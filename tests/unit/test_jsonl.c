@@ -1,9 +1,12 @@
 /* test_jsonl.c - the JSON-lines sink and its writer thread: from several
  * feeding threads every line reaches the file whole and each thread's lines
  * in their order; a finding comes after the events rendered before it; a
- * write that fails is reported by the next flush, once. */
+ * write that fails is reported by the next flush, once; the writer leaves
+ * every signal to the host's threads. */
+#include <dirent.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -173,6 +176,60 @@ START_TEST(failed_writes_are_reported_by_the_next_flush)
 }
 END_TEST
 
+/* Thread ids of this process, in *n (at most 64). */
+static void threads(long *ids, int *n)
+{
+    DIR *d = opendir("/proc/self/task");
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    *n = 0;
+    while ((e = readdir(d)) != NULL && *n < 64)
+        if (e->d_name[0] != '.')
+            ids[(*n)++] = atol(e->d_name);
+    closedir(d);
+}
+
+static unsigned long long blocked_signals(long tid)
+{
+    char path[64], text[256];
+    unsigned long long mask = 0;
+    snprintf(path, sizeof path, "/proc/self/task/%ld/status", tid);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(text, sizeof text, f))
+        if (sscanf(text, "SigBlk: %llx", &mask) == 1)
+            break;
+    fclose(f);
+    return mask;
+}
+
+START_TEST(writer_thread_takes_no_signal)
+{
+    long before[64], after[64];
+    int nb, na;
+    threads(before, &nb);
+    struct ag_sink *s = sink_at("/dev/null");
+    threads(after, &na);
+    int checked = 0;
+    for (int i = 0; i < na; i++) {
+        int old = 0;
+        for (int k = 0; k < nb; k++)
+            old |= after[i] == before[k];
+        if (old)
+            continue;
+        unsigned long long m = blocked_signals(after[i]);
+        ck_assert_msg((m >> (SIGHUP - 1) & 1) && (m >> (SIGTERM - 1) & 1) &&
+                          (m >> (SIGINT - 1) & 1),
+                      "thread %ld blocks only %llx", after[i], m);
+        checked++;
+    }
+    /* The writer; under ThreadSanitizer also the sanitizer's own thread,
+     * which its first pthread_create starts with the caller's mask. */
+    ck_assert_int_ge(checked, 1);
+    s->ops->destroy(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("jsonl");
@@ -181,6 +238,7 @@ static Suite *suite(void)
     tcase_add_test(tc, threads_lines_arrive_whole_and_in_order);
     tcase_add_test(tc, finding_follows_the_events_before_it);
     tcase_add_test(tc, failed_writes_are_reported_by_the_next_flush);
+    tcase_add_test(tc, writer_thread_takes_no_signal);
     suite_add_tcase(s, tc);
     return s;
 }
