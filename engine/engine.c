@@ -773,8 +773,11 @@ static void count_source(struct feed *f, const struct ag_key *key, enum ag_key_k
 
     if (f->tally) {
         check(f, AG_RULE_BRUTEFORCE, key, kind, s, bf);
-        /* A fast brute force also fills the slow window: one finding is enough. */
-        if (!ag_open_is_open(f->e->open, AG_RULE_BRUTEFORCE, key, f->t))
+        /* A fast brute force also fills the slow window: one finding is
+         * enough. The open-findings lookup (a cache miss) only once the
+         * slow count is there at all, which most sources never reach. */
+        if (slow >= f->e->cfg.rules[AG_RULE_SLOW_BRUTEFORCE].threshold &&
+            !ag_open_is_open(f->e->open, AG_RULE_BRUTEFORCE, key, f->t))
             check(f, AG_RULE_SLOW_BRUTEFORCE, key, kind, s, slow);
     }
     if (distinct)
