@@ -74,17 +74,20 @@ struct rs_msg {
     uint64_t hash;
 };
 
+/* 16 bytes: every message looks in three sets, so a set's slots (256 KiB)
+ * stay in cache; the counts a pending message was fed with are apart. */
 struct rs_seen {
     uint64_t hash;
     uint32_t gen;      /* live when equal to its set's gen */
-    uint8_t has_counts;
-    struct ag_counts counts;
+    uint32_t has_counts;
 };
 
 /* A set of line hashes, emptied in O(1) by moving to the next generation;
- * kept at most half full so that a probe always ends. */
+ * kept at most half full so that a probe always ends. counts (pending
+ * only) is indexed like slot. */
 struct rs_set {
     struct rs_seen *slot; /* RS_SEEN_SLOTS */
+    struct ag_counts *counts;
     uint32_t gen, used;
 };
 
@@ -431,8 +434,10 @@ static void set_clear(struct rs_set *set)
     set->used = 0;
 }
 
-static int set_init(struct rs_set *set)
+static int set_init(struct rs_set *set, int with_counts)
 {
+    if (with_counts && !(set->counts = calloc(RS_SEEN_SLOTS, sizeof *set->counts)))
+        return -1;
     set->slot = calloc(RS_SEEN_SLOTS, sizeof *set->slot);
     set->gen = 1;
     return set->slot ? 0 : -1;
@@ -452,7 +457,7 @@ static void remember_fed(struct rs *r, uint64_t hash, const struct ag_counts *c)
     r->pending_order[r->pending.used] = hash;
     struct rs_seen *s = set_add(&r->pending, hash);
     if (c) {
-        s->counts = *c;
+        r->pending.counts[s - r->pending.slot] = *c;
         s->has_counts = 1;
     }
 }
@@ -491,7 +496,8 @@ static void feed_msg(struct rs *r, const struct rs_msg *m)
     struct rs_seen *s = set_find(&r->pending, m->hash);
     if (s) {
         r->st.resent++;
-        ag_pipeline_emit_event(r->pipe, &ev, s->has_counts ? &s->counts : NULL);
+        ag_pipeline_emit_event(r->pipe, &ev,
+                               s->has_counts ? &r->pending.counts[s - r->pending.slot] : NULL);
         return;
     }
     r->st.events++;
@@ -847,6 +853,7 @@ static void teardown(struct rs *r)
     free(r->rd.buf);
     for (int i = 0; i < 3; i++)
         free(i ? r->done[i - 1].slot : r->pending.slot);
+    free(r->pending.counts);
     free(r->pending_order);
 }
 
@@ -867,8 +874,8 @@ int ag_rsyslog_main(int argc, char **argv)
     r.pending_order = malloc(RS_SEEN_SLOTS / 2 * sizeof *r.pending_order);
     r.tok = json_tokener_new();
     r.scratch = malloc(RS_LINE_MAX + RS_READ_CHUNK);
-    int ok = r.rd.buf && r.pending_order && r.tok && r.scratch && !set_init(&r.pending) &&
-             !set_init(&r.done[0]) && !set_init(&r.done[1]);
+    int ok = r.rd.buf && r.pending_order && r.tok && r.scratch && !set_init(&r.pending, 1) &&
+             !set_init(&r.done[0], 0) && !set_init(&r.done[1], 0);
     if (!ok)
         snprintf(err, sizeof err, "out of memory");
     if (ok && prc == 0 && setup(&r, err, sizeof err) < 0)
