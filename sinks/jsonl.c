@@ -210,6 +210,8 @@ struct ag_sink *ag_jsonl_new(const char *path, enum ag_event_filter events,
     ag_buf_init(&j->handed, j->mem[1], JSONL_CAP);
     /* Without a thread (none left to start) the renderer writes itself. */
     j->have_writer = ag_sink_thread_start(&j->writer, NULL, writer_main, j) == 0;
+    if (j->have_writer)
+        pthread_setname_np(j->writer, "ag-jsonl"); /* for top -H; a refusal costs nothing */
     j->events = events;
     j->ctx = ctx;
     j->base.ops = &jsonl_ops;
