@@ -938,7 +938,9 @@ static int stage_open(struct agg *a, struct stage *sg, const char *name, const c
     ag_parser_init(sg->parser);
     if (a->base.have_tz)
         ag_tzcache_set_fixed(&sg->parser->tz, a->base.tz_offset_s);
-    ag_config_for_daemon(&sg->cfg);
+    /* No prefault under auto: an aggregator joins its groups at once, and
+     * a member that takes partitions over in a rebalance starts counting
+     * without first waiting for the kernel to zero two tables. */
     sg->pipe = ag_pipeline_new(&sg->cfg, 1, err, errlen);
     if (!sg->pipe || add_findings_sink(a, sg, err, errlen) < 0 ||
         ag_pipeline_add_configured_sinks(sg->pipe, err, errlen) < 0)

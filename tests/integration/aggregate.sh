@@ -99,19 +99,22 @@ for n in 1 2 3; do
     eval "pid$n=\$!"
     eval "tap_cleanup \"kill -KILL \$pid$n 2>/dev/null || true\""
 done
-# Every member holds partitions once the group settled (two each).
+# Every member holds partitions once both groups settled (two each in the
+# source stage and in the user stage, which joins after it).
 i=0
 while [ "$i" -lt 60 ]; do
     settled=0
     for n in 1 2 3; do
-        grep -E 'source: [0-9]+ partitions (assigned|revoked)' "$T/three-$n.err" |
-            tail -n 1 | grep -q ': 2 partitions assigned' && settled=$((settled + 1))
+        for stage in source user; do
+            grep -E "$stage: [0-9]+ partitions (assigned|revoked)" "$T/three-$n.err" |
+                tail -n 1 | grep -q ': 2 partitions assigned' && settled=$((settled + 1))
+        done
     done
-    [ "$settled" -eq 3 ] && break
+    [ "$settled" -eq 6 ] && break
     sleep 0.5
     i=$((i + 1))
 done
-tap_is "three aggregators share the six partitions" 3 "$settled"
+tap_is "three aggregators share the six partitions of each stage" 6 "$settled"
 tap_ok "first half of the hosts" hosts ev3 "$T"/logs3/h0[1-5].log
 sleep 3 # handled and committed
 # Kill the aggregator that owns the attacker's partition: its windows must
