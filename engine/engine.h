@@ -66,7 +66,8 @@ struct ag_engine_config {
      * whole memory bound is resident from the start and no event waits for
      * the kernel to zero a page; what a daemon wants. 0: pages come as they
      * are first touched; what a one-shot scan of a small file wants. -1
-     * (the default): the host decides (AG_ENGINE_PREFAULT_AUTO). */
+     * (the default, "auto"): as 0, unless the host makes it 1 first
+     * (ag_config_for_daemon()). */
     int prefault;
 
     struct ag_rule_config rules[AG_RULE_COUNT];

@@ -60,6 +60,12 @@ struct ag_recent {
 
 static size_t mark_words(uint32_t per_stripe) { return ((size_t)per_stripe + 7) / 8; }
 
+/* One stripe's entries, as ag_table_zalloc() is asked for them. */
+static size_t entries_bytes(uint32_t per_stripe)
+{
+    return (size_t)per_stripe * sizeof(struct entry);
+}
+
 int ag_recent_new(struct ag_recent **out, unsigned stripes, uint32_t per_stripe)
 {
     *out = NULL;
@@ -81,7 +87,7 @@ int ag_recent_new(struct ag_recent **out, unsigned stripes, uint32_t per_stripe)
         /* The entries are most of the ring's memory: from the kernel in
          * huge pages like the counter table, or a ring of tens of MiB costs
          * thousands of page faults as it fills. */
-        st->e = ag_table_zalloc((size_t)per_stripe * sizeof(struct entry));
+        st->e = ag_table_zalloc(entries_bytes(per_stripe));
         st->time_ms = calloc(per_stripe, sizeof(*st->time_ms));
         int ok = st->e != NULL && st->time_ms != NULL;
         for (unsigned k = 0; k < AG_RECENT_ROLES; k++)
@@ -100,7 +106,7 @@ void ag_recent_free(struct ag_recent *r)
     if (r == NULL)
         return;
     for (unsigned i = 0; i < r->n_stripes; i++) {
-        ag_table_zfree(r->stripes[i].e, (size_t)r->per_stripe * sizeof(struct entry));
+        ag_table_zfree(r->stripes[i].e, entries_bytes(r->per_stripe));
         free(r->stripes[i].time_ms);
         for (unsigned k = 0; k < AG_RECENT_ROLES; k++)
             free(r->stripes[i].marks[k]);
@@ -112,12 +118,12 @@ void ag_recent_free(struct ag_recent *r)
 void ag_recent_prefault(struct ag_recent *r)
 {
     for (unsigned i = 0; i < r->n_stripes; i++)
-        ag_table_zprefault(r->stripes[i].e, (size_t)r->per_stripe * sizeof(struct entry));
+        ag_table_zprefault(r->stripes[i].e, entries_bytes(r->per_stripe));
 }
 
 size_t ag_recent_memory(const struct ag_recent *r)
 {
-    size_t per = ag_table_zsize((size_t)r->per_stripe * sizeof(struct entry)) +
+    size_t per = ag_table_zsize(entries_bytes(r->per_stripe)) +
                  (size_t)r->per_stripe * sizeof(int64_t) +
                  (size_t)mark_words(r->per_stripe) * 8 * AG_RECENT_ROLES;
     return sizeof(*r) + sizeof(struct stripe) * r->n_stripes + r->n_stripes * per;

@@ -112,22 +112,28 @@ int ag_open_new(struct ag_open **out, uint32_t entries, const uint64_t hash_key[
     return 0;
 }
 
+/* The entries' region, as ag_table_zalloc() was asked for it. */
+static size_t open_bytes(const struct ag_open *o)
+{
+    return (size_t)(o->mask + 1) * sizeof(*o->e);
+}
+
 void ag_open_free(struct ag_open *o)
 {
     if (o == NULL)
         return;
-    ag_table_zfree((void *)o->e, (size_t)(o->mask + 1) * sizeof(*o->e));
+    ag_table_zfree((void *)o->e, open_bytes(o));
     free(o);
 }
 
 void ag_open_prefault(struct ag_open *o)
 {
-    ag_table_zprefault((void *)o->e, (size_t)(o->mask + 1) * sizeof(*o->e));
+    ag_table_zprefault((void *)o->e, open_bytes(o));
 }
 
 size_t ag_open_memory(const struct ag_open *o)
 {
-    return sizeof(*o) + ag_table_zsize((size_t)(o->mask + 1) * sizeof(*o->e));
+    return sizeof(*o) + ag_table_zsize(open_bytes(o));
 }
 
 static uint32_t secs(int64_t ms)

@@ -313,11 +313,17 @@ int ag_table_new(struct ag_table **out, const struct ag_table_config *cfg)
     return 0;
 }
 
+/* The slots' region, as ag_table_zalloc() was asked for it. */
+static size_t slots_bytes(const struct ag_table *t)
+{
+    return (size_t)(t->mask + 1) * sizeof(struct ag_slot);
+}
+
 void ag_table_free(struct ag_table *t)
 {
     if (t == NULL)
         return;
-    ag_table_zfree(t->slots, (size_t)(t->mask + 1) * sizeof(struct ag_slot));
+    ag_table_zfree(t->slots, slots_bytes(t));
     free(t);
 }
 
@@ -374,7 +380,7 @@ void ag_table_zprefault(void *p, size_t bytes)
 
 void ag_table_prefault(struct ag_table *t)
 {
-    ag_table_zprefault(t->slots, (size_t)(t->mask + 1) * sizeof(struct ag_slot));
+    ag_table_zprefault(t->slots, slots_bytes(t));
 }
 
 void ag_table_zfree(void *p, size_t bytes)
@@ -385,7 +391,7 @@ void ag_table_zfree(void *p, size_t bytes)
 
 size_t ag_table_memory(const struct ag_table *t)
 {
-    return sizeof(*t) + (size_t)(t->mask + 1) * sizeof(struct ag_slot);
+    return sizeof(*t) + ag_table_zsize(slots_bytes(t));
 }
 
 uint32_t ag_table_slots(const struct ag_table *t) { return t->mask + 1; }

@@ -146,22 +146,28 @@ int ag_pairs_new(struct ag_pairs **out, uint32_t entries, const uint64_t hash_ke
     return 0;
 }
 
+/* The entries' region, as ag_table_zalloc() was asked for it. */
+static size_t pairs_bytes(const struct ag_pairs *p)
+{
+    return (size_t)(p->mask + 1) * sizeof(*p->e);
+}
+
 void ag_pairs_free(struct ag_pairs *p)
 {
     if (p == NULL)
         return;
-    ag_table_zfree((void *)p->e, (size_t)(p->mask + 1) * sizeof(*p->e));
+    ag_table_zfree((void *)p->e, pairs_bytes(p));
     free(p);
 }
 
 void ag_pairs_prefault(struct ag_pairs *p)
 {
-    ag_table_zprefault((void *)p->e, (size_t)(p->mask + 1) * sizeof(*p->e));
+    ag_table_zprefault((void *)p->e, pairs_bytes(p));
 }
 
 size_t ag_pairs_memory(const struct ag_pairs *p)
 {
-    return sizeof(*p) + (size_t)(p->mask + 1) * sizeof(*p->e);
+    return sizeof(*p) + ag_table_zsize(pairs_bytes(p));
 }
 
 static inline int32_t pair_dist(uint32_t j, uint64_t w)

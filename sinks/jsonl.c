@@ -34,7 +34,6 @@ struct jsonl {
     struct ag_buf out;         /* being rendered */
     struct ag_buf handed;      /* the writer's; len 0 when it is idle */
     char *mem[2];
-    unsigned long write_errors;
     long unreported;           /* failed writes since the last flush */
 };
 
@@ -54,12 +53,6 @@ static int put_out(FILE *f, const struct ag_buf *b)
     return (fflush(f) != 0) | failed;
 }
 
-static void count_failure(struct jsonl *j, int failed)
-{
-    j->write_errors += (unsigned long)failed;
-    j->unreported += failed;
-}
-
 static void *writer_main(void *arg)
 {
     struct jsonl *j = arg;
@@ -73,7 +66,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&j->lock);
         int failed = put_out(j->f, &b);
         pthread_mutex_lock(&j->lock);
-        count_failure(j, failed);
+        j->unreported += failed;
         ag_buf_reset(&j->handed);
         pthread_cond_broadcast(&j->cond);
     }
@@ -106,7 +99,7 @@ static void hand_over(struct jsonl *j)
 static void write_all(struct jsonl *j)
 {
     wait_writer(j);
-    count_failure(j, put_out(j->f, &j->out));
+    j->unreported += put_out(j->f, &j->out);
     ag_buf_reset(&j->out);
 }
 
