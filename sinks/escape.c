@@ -9,30 +9,6 @@
 
 static const char hex[] = "0123456789abcdef";
 
-void ag_buf_put(struct ag_buf *b, const char *s, size_t n)
-{
-    if (n > b->cap - b->len) {
-        b->overflow = 1;
-        return;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
-
-void ag_buf_puts(struct ag_buf *b, const char *s)
-{
-    ag_buf_put(b, s, strlen(s));
-}
-
-void ag_buf_putc(struct ag_buf *b, char c)
-{
-    if (b->len >= b->cap) {
-        b->overflow = 1;
-        return;
-    }
-    b->p[b->len++] = c;
-}
-
 void ag_buf_put_u64(struct ag_buf *b, uint64_t v)
 {
     char tmp[20];
@@ -146,15 +122,6 @@ void ag_buf_json_str(struct ag_buf *b, const char *s, size_t n)
         }
     }
     ag_buf_putc(b, '"');
-}
-
-void ag_buf_json_key(struct ag_buf *b, const char *key, int first)
-{
-    if (!first)
-        ag_buf_putc(b, ',');
-    ag_buf_putc(b, '"');
-    ag_buf_puts(b, key);
-    ag_buf_put(b, "\":", 2);
 }
 
 static void text_escape_byte(struct ag_buf *b, unsigned char c)

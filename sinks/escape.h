@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct ag_buf {
     char *p;
@@ -36,9 +37,33 @@ static inline void ag_buf_reset(struct ag_buf *b)
     b->overflow = 0;
 }
 
-void ag_buf_put(struct ag_buf *b, const char *s, size_t n);
-void ag_buf_puts(struct ag_buf *b, const char *s);
-void ag_buf_putc(struct ag_buf *b, char c);
+/* put, puts, putc and json_key are inline: an event renders through
+ * about a hundred of them, and inlined, the length of a literal key or
+ * piece of JSON is known when compiling. */
+static inline void ag_buf_put(struct ag_buf *b, const char *s, size_t n)
+{
+    if (n > b->cap - b->len) {
+        b->overflow = 1;
+        return;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static inline void ag_buf_puts(struct ag_buf *b, const char *s)
+{
+    ag_buf_put(b, s, strlen(s));
+}
+
+static inline void ag_buf_putc(struct ag_buf *b, char c)
+{
+    if (b->len >= b->cap) {
+        b->overflow = 1;
+        return;
+    }
+    b->p[b->len++] = c;
+}
+
 void ag_buf_put_u64(struct ag_buf *b, uint64_t v);
 void ag_buf_put_i64(struct ag_buf *b, int64_t v);
 /* printf-style, for cold paths only. */
@@ -48,7 +73,14 @@ void ag_buf_printf(struct ag_buf *b, const char *fmt, ...)
 /* A JSON string literal, quotes included. */
 void ag_buf_json_str(struct ag_buf *b, const char *s, size_t n);
 /* "key": prefix, with a leading comma unless first. */
-void ag_buf_json_key(struct ag_buf *b, const char *key, int first);
+static inline void ag_buf_json_key(struct ag_buf *b, const char *key, int first)
+{
+    if (!first)
+        ag_buf_putc(b, ',');
+    ag_buf_putc(b, '"');
+    ag_buf_puts(b, key);
+    ag_buf_put(b, "\":", 2);
+}
 
 /* Text for a terminal or a mail body: printable ASCII and valid UTF-8 kept,
  * everything else (controls, ESC, DEL, invalid UTF-8, C1 controls) as \xNN,
