@@ -136,6 +136,15 @@ for n in 1 2 3; do
     [ "$n" = "$victim" ] || eval "stop_agg \$pid$n"
 done
 tap_is "every fleet finding arrives after the kill" 0 "$rc"
+if [ "$rc" -ne 0 ]; then
+    # What each member did, and the findings that did arrive, for the log.
+    for n in 1 2 3; do
+        tap_diag "aggregator $n:"
+        tail -n 40 "$T/three-$n.err" | sed 's/^/#   /'
+    done
+    tap_diag "findings in ff3:"
+    kcat -b "$B" -C -t ff3 -o beginning -e -q 2>&1 | cut -c1-300 | sed 's/^/#   /'
+fi
 kcat -b "$B" -C -t ff3 -o beginning -e -q >"$T/ff3.json"
 tap_ok "the same two findings, each under one uid, nothing quiet" \
     python3 "$CHECK" "$T/ff3.json" 8

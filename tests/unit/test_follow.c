@@ -142,6 +142,42 @@ START_TEST(follow_rename_and_truncate)
 }
 END_TEST
 
+/* A log path that is a symlink (a container's log, a per-date file) is
+ * followed to its target; when the link is pointed at a new file, the old
+ * one is read to its end first, then the new one from its start. */
+START_TEST(follow_symlink_retargeted)
+{
+    char dir[] = "/tmp/agfollowXXXXXX", link[64], a[64], b[64], tmp[80];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(link, sizeof link, "%s/auth.log", dir);
+    snprintf(a, sizeof a, "%s/auth-1.log", dir);
+    snprintf(b, sizeof b, "%s/auth-2.log", dir);
+    snprintf(tmp, sizeof tmp, "%s/auth.log.new", dir);
+    append(a, "old\n");
+    ck_assert_int_eq(symlink("auth-1.log", link), 0);
+    struct ag_follow f;
+    struct got g = {0};
+    ck_assert_int_eq(ag_follow_open(&f, link, 1), 0);
+    append(a, "a1\n");
+    ag_follow_poll(&f, 1 << 20, collect, &g);
+    ck_assert_str_eq(g.text, "old|a1|");
+    append(a, "a2\n");
+    append(b, "b1\n");
+    ck_assert_int_eq(symlink("auth-2.log", tmp), 0);
+    ck_assert_int_eq(rename(tmp, link), 0); /* ln -sfn, atomically */
+    for (int i = 0; i < 8 && f.rotations == 0; i++)
+        ag_follow_poll(&f, 1 << 20, collect, &g);
+    ag_follow_poll(&f, 1 << 20, collect, &g);
+    ck_assert_str_eq(g.text, "old|a1|a2|b1|");
+    ck_assert_uint_eq(f.rotations, 1);
+    ag_follow_close(&f);
+    unlink(link);
+    unlink(a);
+    unlink(b);
+    rmdir(dir);
+}
+END_TEST
+
 START_TEST(cursor_file_round_trip)
 {
     char dir[] = "/tmp/agcursorXXXXXX", path[64], tmp[80], buf[AG_JOURNALD_CURSOR_MAX];
@@ -588,6 +624,7 @@ static Suite *suite(void)
     tcase_add_test(tc, lines_split_across_reads);
     tcase_add_test(tc, oversize_line_is_skipped);
     tcase_add_test(tc, follow_rename_and_truncate);
+    tcase_add_test(tc, follow_symlink_retargeted);
     tcase_add_test(tc, cursor_file_round_trip);
     tcase_add_test(tc, position_format_round_trip);
     tcase_add_test(tc, position_parse_is_strict);
