@@ -18,6 +18,7 @@
 
 #define WHAT "position file"
 #define SIBLINGS_MAX 4096   /* directory entries looked at per search */
+#define PATH_CAP sizeof(((struct ag_follow *)0)->path)
 
 uint64_t ag_filepos_hash(const void *p, size_t n)
 {
@@ -272,6 +273,15 @@ static int same_inode(int fd, const struct ag_filepos *s)
            (uint64_t)st.st_ino == s->ino;
 }
 
+/* The directory of path ("" for the root: join with "/") and its base name. */
+static DIR *open_dir(const char *path, char *dir, size_t dirlen, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    snprintf(dir, dirlen, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    return opendir(dir[0] ? dir : "/");
+}
+
 /* A rotated name of base: base, then '.', '-' or '_', then something
  * (auth.log.1, auth.log-20250101, secure_old). */
 static int rotated_name(const char *name, const char *base, size_t blen)
@@ -286,14 +296,12 @@ static int rotated_name(const char *name, const char *base, size_t blen)
 static int search(const char *path, const struct ag_filepos *s, int by_inode, char *found,
                   size_t foundlen)
 {
-    char dir[sizeof s->path];
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    size_t blen = strlen(base);
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-    DIR *d = opendir(dir[0] ? dir : "/");
+    char dir[PATH_CAP];
+    const char *base;
+    DIR *d = open_dir(path, dir, sizeof dir, &base);
     if (!d)
         return -1;
+    size_t blen = strlen(base);
     int fd = -1, looked = 0;
     struct dirent *e;
     while (fd < 0 && looked++ < SIBLINGS_MAX && (e = readdir(d)) != NULL) {
@@ -312,6 +320,101 @@ static int search(const char *path, const struct ag_filepos *s, int by_inode, ch
     }
     closedir(d);
     return fd;
+}
+
+/* ---- files rotated in between -------------------------------------------------- */
+
+/* A stop across two rotations leaves auth.log.2 (the saved file), then
+ * auth.log.1, written to entirely while stopped, then auth.log. The files
+ * in between are the rotated siblings last written after the saved one,
+ * read oldest first. Compressed ones cannot be read line by line. */
+#define BETWEEN_MAX 64
+
+struct between {
+    struct timespec mtime;
+    char name[256];
+};
+
+static int later(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec != b->tv_sec ? a->tv_sec > b->tv_sec : a->tv_nsec > b->tv_nsec;
+}
+
+static int by_mtime(const void *a, const void *b)
+{
+    const struct between *x = a, *y = b;
+    return later(&x->mtime, &y->mtime) - later(&y->mtime, &x->mtime);
+}
+
+static int compressed_name(const char *name)
+{
+    static const char *const ext[] = {".gz", ".xz", ".bz2", ".zst", ".lz4", ".Z"};
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
+        size_t e = strlen(ext[i]);
+        if (n > e && !strcmp(name + n - e, ext[i]))
+            return 1;
+    }
+    return 0;
+}
+
+
+/* Lists the rotated siblings of path last written after the saved file
+ * (old_fd), other than it and path's own file, oldest first. */
+static size_t list_between(const char *path, int old_fd, struct between *b, size_t max)
+{
+    char dir[PATH_CAP];
+    const char *base;
+    struct stat old, cur, st;
+    if (fstat(old_fd, &old) != 0)
+        return 0;
+    DIR *d = open_dir(path, dir, sizeof dir, &base);
+    if (!d)
+        return 0;
+    size_t blen = strlen(base), n = 0;
+    int have_cur = stat(path, &cur) == 0;
+    struct dirent *e;
+    for (int looked = 0; n < max && looked++ < SIBLINGS_MAX && (e = readdir(d)) != NULL;) {
+        if (!rotated_name(e->d_name, base, blen) || strlen(e->d_name) >= sizeof b->name ||
+            fstatat(dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode) ||
+            (st.st_dev == old.st_dev && st.st_ino == old.st_ino) ||
+            (have_cur && st.st_dev == cur.st_dev && st.st_ino == cur.st_ino) ||
+            !later(&st.st_mtim, &old.st_mtim))
+            continue;
+        b[n].mtime = st.st_mtim;
+        snprintf(b[n].name, sizeof b[n].name, "%s", e->d_name);
+        n++;
+    }
+    closedir(d);
+    qsort(b, n, sizeof *b, by_mtime);
+    return n;
+}
+
+/* Queues the files rotated in between on f and says which in note (after
+ * what is there): read first, or lost (compressed, too many, unreadable). */
+static void queue_between(struct ag_follow *f, const char *path, char *note, size_t notelen)
+{
+    struct between *b = malloc(BETWEEN_MAX * sizeof *b);
+    if (!b)
+        return;
+    const char *slash = strrchr(path, '/');
+    int dirlen = slash ? (int)(slash - path) : 1;
+    const char *dir = slash ? path : ".";
+    size_t n = list_between(path, f->fd, b, BETWEEN_MAX), used = strlen(note);
+    for (size_t i = 0; i < n; i++) {
+        char file[PATH_CAP + sizeof b->name + 1];
+        snprintf(file, sizeof file, "%.*s/%s", dirlen, dir, b[i].name);
+        int fd = compressed_name(b[i].name) ? -1 : open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        int queued = fd >= 0 && ag_follow_queue(f, fd) == 0;
+        if (fd >= 0 && !queued)
+            close(fd);
+        if (used < notelen)
+            used += (size_t)snprintf(note + used, notelen - used, "; %s, rotated in between: %s",
+                                     b[i].name, queued ? "read whole before it"
+                                     : compressed_name(b[i].name) ? "compressed, its lines are lost"
+                                     : "not read, its lines are lost");
+    }
+    free(b);
 }
 
 static int find_rotated(const char *path, const struct ag_filepos *s, char *found,
@@ -351,7 +454,10 @@ int ag_filepos_open(struct ag_follow *f, const char *path, int from_head,
     if (ofd >= 0) {
         snprintf(note, notelen, "%s: %s while stopped: reading the rest of %s from byte %llu, "
                  "then %s from its start", path, what, old, off, path);
-        return ag_follow_open_fd(f, path, ofd, saved->off);
+        if (ag_follow_open_fd(f, path, ofd, saved->off) < 0)
+            return -1;
+        queue_between(f, path, note, notelen);
+        return 0;
     }
     snprintf(note, notelen, "%s: %s while stopped, and the file read until then is not "
              "beside it (deleted or compressed?): lines written to it after byte %llu are "

@@ -19,7 +19,10 @@
  *   - else the saved file is looked for beside the path under a rotated
  *     name (PATH.1, PATH-20250101, ...: same device and inode, or for
  *     `copytruncate` a copy with the same first bytes and at least OFFSET
- *     bytes): its rest is read from OFFSET, then the path from its start;
+ *     bytes): its rest is read from OFFSET, then the files rotated in
+ *     between (rotated siblings last written after it, oldest first, up to
+ *     AG_FOLLOW_QUEUE; compressed ones are named as lost), then the path
+ *     from its start;
  *   - else (replaced, truncated, the old file deleted or compressed) the
  *     path is read from its start, and what the old file got after OFFSET
  *     is lost;

@@ -207,16 +207,58 @@ static void finish(struct ag_follow *f, ag_line_fn fn, void *ud)
     f->fd = -1;
 }
 
-/* At end of file: has the path been rotated away or the file truncated? */
+int ag_follow_queue(struct ag_follow *f, int fd)
+{
+    if (f->queued == AG_FOLLOW_QUEUE)
+        return -1;
+    f->queue[f->queued++] = fd;
+    return 0;
+}
+
+/* The open file is finished: the first queued one takes its place. */
+static void next_queued(struct ag_follow *f)
+{
+    struct stat st;
+    while (f->queued > 0 && f->fd < 0) {
+        int fd = f->queue[0];
+        memmove(f->queue, f->queue + 1, --f->queued * sizeof *f->queue);
+        if (fstat(fd, &st) != 0) {
+            close(fd);
+            continue;
+        }
+        f->fd = fd;
+        f->dev = st.st_dev;
+        f->ino = st.st_ino;
+        f->off = f->done = 0;
+        f->head_ok = 0;
+        ag_linebuf_clear(&f->lb);
+    }
+}
+
+/* The open file was rotated away: finish it, go on with the next. */
+static void move_on(struct ag_follow *f, ag_line_fn fn, void *ud)
+{
+    finish(f, fn, ud);
+    f->rotations++;
+    next_queued(f);
+    if (f->fd < 0)
+        reopen(f, 0);
+}
+
+/* At end of file: has the path been rotated away or the file truncated?
+ * While files are queued, the open one is not path's: it is finished as
+ * soon as it ends. */
 static void check_path(struct ag_follow *f, ag_line_fn fn, void *ud)
 {
     struct stat st, cur;
+    if (f->queued > 0) {
+        move_on(f, fn, ud);
+        return;
+    }
     if (stat(f->path, &st) != 0)
         return; /* rotated, the new one not created yet: keep the old */
     if (st.st_dev != f->dev || st.st_ino != f->ino) {
-        finish(f, fn, ud);
-        f->rotations++;
-        reopen(f, 0);
+        move_on(f, fn, ud);
         return;
     }
     if (fstat(f->fd, &cur) == 0 && cur.st_size < f->off) {
@@ -247,5 +289,7 @@ void ag_follow_close(struct ag_follow *f)
     if (f->fd >= 0)
         close(f->fd);
     f->fd = -1;
+    while (f->queued > 0)
+        close(f->queue[--f->queued]);
     ag_linebuf_free(&f->lb);
 }

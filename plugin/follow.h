@@ -37,6 +37,8 @@ int ag_linebuf_next(struct ag_linebuf *lb, const char **line, size_t *len);
 int ag_linebuf_rest(struct ag_linebuf *lb, const char **line, size_t *len);
 void ag_linebuf_clear(struct ag_linebuf *lb);
 
+#define AG_FOLLOW_QUEUE 8
+
 typedef void (*ag_line_fn)(void *ud, const char *line, size_t len);
 
 struct ag_follow {
@@ -56,6 +58,11 @@ struct ag_follow {
     int head_ok;
     uint32_t head_len;
     uint64_t head_hash;
+    /* Files to read whole, in order, once the open one is finished and
+     * before path is opened again: the ones rotated in between while the
+     * daemon was stopped (see filepos.c). */
+    int queue[AG_FOLLOW_QUEUE];
+    unsigned queued;
 };
 
 /* Opens path if it exists (else keeps looking for it). 0, or -1 with
@@ -72,6 +79,10 @@ int ag_follow_open_fd(struct ag_follow *f, const char *path, int fd, off_t off);
  * new one read from its start) or the file shrank (truncated: read again
  * from its start). Returns the bytes consumed; 0 means nothing new. */
 ssize_t ag_follow_poll(struct ag_follow *f, size_t max_bytes, ag_line_fn fn, void *ud);
+/* Queues fd (taken over) to be read from its start after the open file
+ * and the ones queued before it. 0, or -1 when the queue is full (fd is
+ * left to the caller). */
+int ag_follow_queue(struct ag_follow *f, int fd);
 void ag_follow_close(struct ag_follow *f);
 
 #endif

@@ -1,10 +1,10 @@
 #!/bin/sh
 # run_resume.sh - the file input of `authguard run` carries on where it
 # stopped: across SIGTERM restarts (from = head repeats nothing, from = tail
-# loses nothing, a half-written line is never split), a rotation by rename
-# and a copytruncate while stopped, a file created while stopped, a kill -9
-# after a save, and corrupt position files (reported with file and line;
-# the daemon starts anyway). TAP.
+# loses nothing, a half-written line is never split), a rotation by rename,
+# a copytruncate and two rotations while stopped, a file created while
+# stopped, a kill -9 after a save, and corrupt position files (reported
+# with file and line; the daemon starts anyway). TAP.
 . "${AG_SRCDIR:-.}/tests/integration/lib.sh"
 
 command -v python3 >/dev/null || tap_skip_all "python3 is needed to read the JSON output"
@@ -77,7 +77,7 @@ pos_off() { awk -v p="$1" '$6 == p { print $3 }' "$POS"; }
 size() { wc -c <"$1" | tr -d ' '; }
 saved_at_end() { [ "$(pos_off "$F")" = "$(size "$F")" ]; }
 
-tap_plan 24
+tap_plan 26
 
 # ---- a clean restart, from = head: nothing twice ------------------------------
 conf head
@@ -139,8 +139,27 @@ tap_check "copytruncate while stopped: the copy's rest, then the file from its s
     wait_for 10 events a 1 70
 tap_grep "... the log says truncated" "$F: truncated while stopped: reading the rest of $F.1" "$LOG"
 
+# Two rotations while stopped, hours apart (the times set as they would
+# be): the saved file is auth.log.2 by then, and auth.log.1 was written to
+# entirely while stopped.
+stop
+rm -f "$F.1" "$F.2"
+sshd_failures a 71 72 >>"$F"
+mv "$F" "$F.1"
+touch -d '3 hours ago' "$F.1"
+sshd_failures a 73 75 >"$F"
+touch -d '2 hours ago' "$F"
+mv "$F.1" "$F.2"
+mv "$F" "$F.1"
+sshd_failures a 76 78 >"$F"
+start
+tap_check "rotated twice while stopped: the rest, the file in between, the new one, once" \
+    wait_for 10 events a 1 78
+tap_grep "... the log names the file in between" \
+    "reading the rest of $F.2 from byte .*; auth.log.1, rotated in between: read whole" "$LOG"
+
 # ---- kill -9 after a save ------------------------------------------------------------
-sshd_failures a 71 80 >>"$F"
+sshd_failures a 79 80 >>"$F"
 wait_for 10 events a 1 80
 tap_check "a second after the last line the position is saved" wait_for 10 saved_at_end
 kill -9 "$PID"

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ag_test.h"
@@ -491,6 +492,95 @@ START_TEST(resume_rotated_by_rename)
 }
 END_TEST
 
+/* Sets path's last write to secs seconds ago. */
+static void age(const char *path, int secs)
+{
+    struct timespec t[2];
+    clock_gettime(CLOCK_REALTIME, &t[0]);
+    t[0].tv_sec -= secs;
+    t[1] = t[0];
+    ck_assert_int_eq(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+/* Stopped across two rotations: the saved file is auth.log.2 by now, and
+ * auth.log.1 was written to entirely while stopped. The rest of .2, all of
+ * .1, then auth.log; an older generation (.3) is not read. */
+START_TEST(resume_rotated_twice)
+{
+    struct scratch sc;
+    struct got g = {0};
+    struct ag_filepos pos;
+    char note[AG_CONF_ERRLEN], two[96], three[96];
+    scratch_init(&sc);
+    snprintf(two, sizeof two, "%s.2", sc.path);
+    snprintf(three, sizeof three, "%s.3", sc.path);
+    write_file(three, "z\n");
+    age(three, 4 * 3600);
+    write_file(sc.path, "a\nb\n");
+    read_and_save(sc.path, &g, &pos);
+    append(sc.path, "c\n");
+    ck_assert_int_eq(rename(sc.path, sc.rotated), 0);
+    age(sc.rotated, 3 * 3600);
+    write_file(sc.path, "d1\nd2\n");
+    age(sc.path, 2 * 3600);
+    ck_assert_int_eq(rename(sc.rotated, two), 0);
+    ck_assert_int_eq(rename(sc.path, sc.rotated), 0);
+    write_file(sc.path, "e\n");
+    memset(&g, 0, sizeof g);
+    resume(sc.path, 0, &pos, &g, note, sizeof note);
+    ck_assert_str_eq(g.text, "c|d1|d2|e|");
+    ck_assert_ptr_nonnull(strstr(note, two));
+    ck_assert_ptr_nonnull(strstr(note, "auth.log.1, rotated in between: read whole"));
+    ck_assert_ptr_null(strstr(note, "auth.log.3"));
+    scratch_free(&sc);
+}
+END_TEST
+
+/* Three rotations, the middle file compressed: it cannot be read, and the
+ * note says so; the one after it still is. A position saved while reading
+ * a file rotated in between resumes in it. */
+START_TEST(resume_rotated_compressed_between)
+{
+    struct scratch sc;
+    struct got g = {0};
+    struct ag_filepos pos;
+    char note[AG_CONF_ERRLEN], saved[96], gz[96];
+    scratch_init(&sc);
+    snprintf(saved, sizeof saved, "%s.3", sc.path);
+    snprintf(gz, sizeof gz, "%s.2.gz", sc.path);
+    write_file(sc.path, "a\n");
+    read_and_save(sc.path, &g, &pos);
+    append(sc.path, "b\n");
+    ck_assert_int_eq(rename(sc.path, saved), 0);
+    age(saved, 3 * 3600);
+    write_file(gz, "\x1f\x8b not lines\n");
+    age(gz, 2 * 3600);
+    write_file(sc.rotated, "c1\nc2\n");
+    age(sc.rotated, 3600);
+    write_file(sc.path, "d\n");
+    memset(&g, 0, sizeof g);
+    resume(sc.path, 0, &pos, &g, note, sizeof note);
+    ck_assert_str_eq(g.text, "b|c1|c2|d|");
+    ck_assert_ptr_nonnull(strstr(note, "auth.log.2.gz, rotated in between: compressed, its "
+                                       "lines are lost"));
+
+    /* Stopped at the end of auth.log.1, before auth.log: d and e follow. */
+    struct ag_follow f;
+    ck_assert_int_eq(ag_filepos_open(&f, sc.path, 0, &pos, note, sizeof note), 0);
+    memset(&g, 0, sizeof g);
+    while (strcmp(g.text, "b|c1|c2|") != 0)
+        ck_assert_int_ge(ag_follow_poll(&f, 1 << 20, collect, &g), 0);
+    ag_filepos_of(&f, &pos);
+    ag_follow_close(&f);
+    ck_assert_uint_eq(pos.off, 6);
+    append(sc.path, "e\n");
+    memset(&g, 0, sizeof g);
+    resume(sc.path, 0, &pos, &g, note, sizeof note);
+    ck_assert_str_eq(g.text, "d|e|");
+    scratch_free(&sc);
+}
+END_TEST
+
 /* copytruncate while stopped: auth.log.1 is a copy (another inode) with the
  * same first bytes; auth.log is the same inode, emptied and written again. */
 START_TEST(resume_copytruncate)
@@ -632,6 +722,8 @@ static Suite *suite(void)
     tcase_add_test(tc, resume_same_file);
     tcase_add_test(tc, resume_truncated_or_rewritten);
     tcase_add_test(tc, resume_rotated_by_rename);
+    tcase_add_test(tc, resume_rotated_twice);
+    tcase_add_test(tc, resume_rotated_compressed_between);
     tcase_add_test(tc, resume_copytruncate);
     tcase_add_test(tc, resume_old_file_gone);
     tcase_add_test(tc, resume_created_while_stopped);
