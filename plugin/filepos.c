@@ -273,13 +273,12 @@ static int same_inode(int fd, const struct ag_filepos *s)
            (uint64_t)st.st_ino == s->ino;
 }
 
-/* The directory of path ("" for the root: join with "/") and its base name. */
-static DIR *open_dir(const char *path, char *dir, size_t dirlen, const char **base)
+/* Path's directory into dir ("" for the root: join with "/"); its base name. */
+static const char *dir_of(const char *path, char *dir, size_t dirlen)
 {
     const char *slash = strrchr(path, '/');
-    *base = slash ? slash + 1 : path;
     snprintf(dir, dirlen, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-    return opendir(dir[0] ? dir : "/");
+    return slash ? slash + 1 : path;
 }
 
 /* A rotated name of base: base, then '.', '-' or '_', then something
@@ -297,11 +296,11 @@ static int search(const char *path, const struct ag_filepos *s, int by_inode, ch
                   size_t foundlen)
 {
     char dir[PATH_CAP];
-    const char *base;
-    DIR *d = open_dir(path, dir, sizeof dir, &base);
+    const char *base = dir_of(path, dir, sizeof dir);
+    size_t blen = strlen(base);
+    DIR *d = opendir(dir[0] ? dir : "/");
     if (!d)
         return -1;
-    size_t blen = strlen(base);
     int fd = -1, looked = 0;
     struct dirent *e;
     while (fd < 0 && looked++ < SIBLINGS_MAX && (e = readdir(d)) != NULL) {
@@ -358,17 +357,14 @@ static int compressed_name(const char *name)
     return 0;
 }
 
-
-/* Lists the rotated siblings of path last written after the saved file
- * (old_fd), other than it and path's own file, oldest first. */
-static size_t list_between(const char *path, int old_fd, struct between *b, size_t max)
+/* Lists the rotated siblings of path (in dir, named base...) last written
+ * after the saved file (old_fd), other than it and path's own file, oldest
+ * first. */
+static size_t list_between(const char *path, const char *dir, const char *base, int old_fd,
+                           struct between *b, size_t max)
 {
-    char dir[PATH_CAP];
-    const char *base;
     struct stat old, cur, st;
-    if (fstat(old_fd, &old) != 0)
-        return 0;
-    DIR *d = open_dir(path, dir, sizeof dir, &base);
+    DIR *d = fstat(old_fd, &old) == 0 ? opendir(dir[0] ? dir : "/") : NULL;
     if (!d)
         return 0;
     size_t blen = strlen(base), n = 0;
@@ -395,24 +391,24 @@ static size_t list_between(const char *path, int old_fd, struct between *b, size
 static void queue_between(struct ag_follow *f, const char *path, char *note, size_t notelen)
 {
     struct between *b = malloc(BETWEEN_MAX * sizeof *b);
+    char dir[PATH_CAP];
     if (!b)
         return;
-    const char *slash = strrchr(path, '/');
-    int dirlen = slash ? (int)(slash - path) : 1;
-    const char *dir = slash ? path : ".";
-    size_t n = list_between(path, f->fd, b, BETWEEN_MAX), used = strlen(note);
+    const char *base = dir_of(path, dir, sizeof dir);
+    size_t n = list_between(path, dir, base, f->fd, b, BETWEEN_MAX), used = strlen(note);
     for (size_t i = 0; i < n; i++) {
         char file[PATH_CAP + sizeof b->name + 1];
-        snprintf(file, sizeof file, "%.*s/%s", dirlen, dir, b[i].name);
-        int fd = compressed_name(b[i].name) ? -1 : open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        int packed = compressed_name(b[i].name);
+        snprintf(file, sizeof file, "%s/%s", dir, b[i].name);
+        int fd = packed ? -1 : open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         int queued = fd >= 0 && ag_follow_queue(f, fd) == 0;
         if (fd >= 0 && !queued)
             close(fd);
         if (used < notelen)
             used += (size_t)snprintf(note + used, notelen - used, "; %s, rotated in between: %s",
                                      b[i].name, queued ? "read whole before it"
-                                     : compressed_name(b[i].name) ? "compressed, its lines are lost"
-                                     : "not read, its lines are lost");
+                                                : packed ? "compressed, its lines are lost"
+                                                         : "not read, its lines are lost");
     }
     free(b);
 }

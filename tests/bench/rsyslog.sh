@@ -241,6 +241,9 @@ while [ "$i" -lt "$rounds" ]; do
     } >>"$T/results"
     i=$((i + 1))
 done
+# A result line: the program's name; seconds to its first confirmation, its
+# and rsyslogd's CPU seconds then; seconds and msg/s of the cold pass and of
+# the warm pass; its and rsyslogd's CPU seconds at the end.
 awk '
     {
         for (i = 5; i <= 7; i += 2) {
