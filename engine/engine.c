@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,15 +280,33 @@ static int build_parts(struct ag_engine *e, char *err, size_t errlen)
     return 0;
 }
 
+int ag_thread_start(pthread_t *t, const pthread_attr_t *attr, const char *name,
+                    void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    sigdelset(&all, SIGPIPE);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(t, attr, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* A detached thread may be gone before it could be named. */
+    int state = PTHREAD_CREATE_JOINABLE;
+    if (attr != NULL)
+        pthread_attr_getdetachstate(attr, &state);
+    if (rc == 0 && state == PTHREAD_CREATE_JOINABLE)
+        pthread_setname_np(*t, name); /* a refusal costs nothing */
+    return rc;
+}
+
 static int start_threads(struct ag_engine *e, char *err, size_t errlen)
 {
     if (e->cfg.synchronous)
         return 0;
-    if (pthread_create(&e->worker, NULL, worker_main, e) != 0)
+    if (ag_thread_start(&e->worker, NULL, "ag-findings", worker_main, e) != 0)
         return fail(err, errlen, "cannot start the finding worker thread");
     e->has_worker = 1;
     if (e->cfg.ticker_thread) {
-        if (pthread_create(&e->ticker, NULL, ticker_main, e) != 0)
+        if (ag_thread_start(&e->ticker, NULL, "ag-ticker", ticker_main, e) != 0)
             return fail(err, errlen, "cannot start the ticker thread");
         e->has_ticker = 1;
     }

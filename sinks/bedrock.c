@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "conf/conf.h"
+#include "engine/engine.h"
 #include "sinks/aws.h"
 #include "sinks/escape.h"
 #include "sinks/ocsf.h"
@@ -417,7 +418,7 @@ static int reverse_dns(const struct ag_addr *a, int64_t timeout_ms, char *out, s
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (ag_sink_thread_start(&t, &attr, rdns_thread, r) != 0) {
+    if (ag_thread_start(&t, &attr, "ag-rdns", rdns_thread, r) != 0) {
         pthread_attr_destroy(&attr);
         r->refs = 1;
         rdns_unref(r);
@@ -1241,7 +1242,7 @@ static int start(struct bedrock *s, char *err, size_t errlen)
         return -1;
     }
     for (; s->nth < s->c.workers; s->nth++)
-        if (ag_sink_thread_start(&s->th[s->nth], NULL, worker, s) != 0) {
+        if (ag_thread_start(&s->th[s->nth], NULL, "ag-bedrock", worker, s) != 0) {
             snprintf(err, errlen, "[%s] cannot start a worker thread", SEC);
             return -1;
         }

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/engine.h"
+
 #define JSONL_CAP (1u << 20)
 /* Handed to the writer past this; one event renders to < 256 KiB, so the
  * buffer never overflows while the writer is still busy with the other. */
@@ -202,9 +204,7 @@ struct ag_sink *ag_jsonl_new(const char *path, enum ag_event_filter events,
     ag_buf_init(&j->out, j->mem[0], JSONL_CAP);
     ag_buf_init(&j->handed, j->mem[1], JSONL_CAP);
     /* Without a thread (none left to start) the renderer writes itself. */
-    j->have_writer = ag_sink_thread_start(&j->writer, NULL, writer_main, j) == 0;
-    if (j->have_writer)
-        pthread_setname_np(j->writer, "ag-jsonl"); /* for top -H; a refusal costs nothing */
+    j->have_writer = ag_thread_start(&j->writer, NULL, "ag-jsonl", writer_main, j) == 0;
     j->events = events;
     j->ctx = ctx;
     j->base.ops = &jsonl_ops;

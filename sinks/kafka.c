@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "conf/conf.h"
+#include "engine/engine.h"
 #include "sinks/jsonl.h"
 #include "sinks/ocsf.h"
 
@@ -469,7 +470,7 @@ static int start(struct kafka *k, const struct ag_conf *c, const struct settings
                         "IdempotentProducer: retries may duplicate messages\n",
                 AG_KAFKA_SECTION, st->brokers, rd_kafka_version_str());
     }
-    if (pthread_create(&k->poller, NULL, poll_loop, k) != 0) {
+    if (ag_thread_start(&k->poller, NULL, "ag-kafka", poll_loop, k) != 0) {
         snprintf(err, errlen, "[%s]: cannot start the poll thread", AG_KAFKA_SECTION);
         return -1;
     }

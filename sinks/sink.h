@@ -8,31 +8,12 @@
 #ifndef AG_SINK_H
 #define AG_SINK_H
 
-#include <pthread.h>
-#include <signal.h>
 #include <stddef.h>
 
 #include "engine/finding.h"
 #include "filters/event.h"
 
 struct ag_sink;
-
-/* Starts a sink's own thread with the signals a host waits for blocked:
- * a host that waits for SIGHUP or SIGTERM in a read() or a poll() must be
- * the thread that gets them, not a writer that happened to be running.
- * SIGPIPE stays as the host set it: it goes to the thread that wrote to a
- * closed pipe, and `authguard scan | head` should end there as before. */
-static inline int ag_sink_thread_start(pthread_t *t, const pthread_attr_t *attr,
-                                       void *(*fn)(void *), void *arg)
-{
-    sigset_t all, old;
-    sigfillset(&all);
-    sigdelset(&all, SIGPIPE);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(t, attr, fn, arg);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return rc;
-}
 
 struct ag_sink_ops {
     const char *name;

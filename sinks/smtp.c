@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "conf/conf.h"
+#include "engine/engine.h"
 #include "sinks/escape.h"
 #include "sinks/ocsf.h"
 
@@ -526,7 +527,7 @@ struct ag_sink *ag_smtp_create(const struct ag_sink_env *env, char *err, size_t 
     pthread_cond_init(&s->cv, NULL);
     pthread_cond_init(&s->idle, NULL);
     curl_global_init(CURL_GLOBAL_DEFAULT); /* refcounted; thread-safe since curl 7.84 */
-    if (pthread_create(&s->th, NULL, mailer, s) != 0) {
+    if (ag_thread_start(&s->th, NULL, "ag-smtp", mailer, s) != 0) {
         snprintf(err, errlen, "[%s] cannot start the mail thread", SEC);
         curl_global_cleanup();
         pthread_cond_destroy(&s->cv);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "tests/unit/thread_check.h"
 
 #if defined(__SANITIZE_THREAD__)
 #define AG_TSAN 1
@@ -611,6 +612,22 @@ START_TEST(tick_expires_idle_keys_on_event_time)
 }
 END_TEST
 
+/* The finding worker and the ticker take none of the host's signals. */
+START_TEST(threads_take_no_host_signal)
+{
+    struct capture c;
+    capture_init(&c);
+    struct ag_engine_config cfg;
+    small_config(&cfg);
+    cfg.ticker_thread = 1;
+    struct ag_engine *e = new_engine(&cfg, &c);
+    ck_assert_int_eq(tc_check_thread_signals("ag-findings"), 1);
+    ck_assert_int_eq(tc_check_thread_signals("ag-ticker"), 1);
+    ag_engine_free(e);
+    capture_free(&c);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine");
@@ -625,6 +642,7 @@ static Suite *suite(void)
     tcase_add_test(tc, prefault_makes_the_bound_resident_at_start);
     tcase_add_test(tc, free_with_findings_pending_delivers_them);
     tcase_add_test(tc, tick_expires_idle_keys_on_event_time);
+    tcase_add_test(tc, threads_take_no_host_signal);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -3,10 +3,8 @@
  * in their order; a finding comes after the events rendered before it; a
  * write that fails is reported by the next flush, once; the writer leaves
  * the host's signals to the host's threads, all but SIGPIPE. */
-#include <dirent.h>
 #include <json-c/json.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,6 +13,7 @@
 #include "engine/finding.h"
 #include "sinks/jsonl.h"
 #include "tests/unit/finding_check.h"
+#include "tests/unit/thread_check.h"
 
 static const char line[] = "Nov  9 04:07:51 web-1 sshd[4242]: Failed password for root from "
                            "203.0.113.45 port 52344 ssh2";
@@ -176,71 +175,10 @@ START_TEST(failed_writes_are_reported_by_the_next_flush)
 }
 END_TEST
 
-/* Thread ids of this process, in *n (at most 64). */
-static void threads(long *ids, int *n)
-{
-    DIR *d = opendir("/proc/self/task");
-    ck_assert_ptr_nonnull(d);
-    struct dirent *e;
-    *n = 0;
-    while ((e = readdir(d)) != NULL && *n < 64)
-        if (e->d_name[0] != '.')
-            ids[(*n)++] = atol(e->d_name);
-    closedir(d);
-}
-
-/* The thread's name, from /proc. */
-static void thread_name(long tid, char *out, size_t n)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%ld/comm", tid);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    if (!fgets(out, (int)n, f))
-        out[0] = '\0';
-    out[strcspn(out, "\n")] = '\0';
-    fclose(f);
-}
-
-static unsigned long long blocked_signals(long tid)
-{
-    char path[64], text[256];
-    unsigned long long mask = 0;
-    snprintf(path, sizeof path, "/proc/self/task/%ld/status", tid);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
-    while (fgets(text, sizeof text, f))
-        if (sscanf(text, "SigBlk: %llx", &mask) == 1)
-            break;
-    fclose(f);
-    return mask;
-}
-
 START_TEST(writer_thread_takes_no_signal)
 {
-    long ids[64];
-    int n;
     struct ag_sink *s = sink_at("/dev/null");
-    threads(ids, &n);
-    int checked = 0;
-    for (int i = 0; i < n; i++) {
-        char name[32];
-        thread_name(ids[i], name, sizeof name);
-        if (strcmp(name, "ag-jsonl") != 0)
-            continue;
-        /* glibc starts a thread with every signal blocked, its own two
-         * (32, 33) too, and sets the mask it was given once it runs. */
-        unsigned long long m = blocked_signals(ids[i]);
-        for (int tries = 0; (m >> 31 & 1) && tries < 1000; tries++) {
-            usleep(1000);
-            m = blocked_signals(ids[i]);
-        }
-        ck_assert_msg((m >> (SIGHUP - 1) & 1) && (m >> (SIGTERM - 1) & 1) &&
-                          (m >> (SIGINT - 1) & 1) && !(m >> (SIGPIPE - 1) & 1),
-                      "writer %ld blocks %llx", ids[i], m);
-        checked++;
-    }
-    ck_assert_int_eq(checked, 1);
+    ck_assert_int_eq(tc_check_thread_signals("ag-jsonl"), 1);
     s->ops->destroy(s);
 }
 END_TEST
