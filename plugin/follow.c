@@ -109,24 +109,40 @@ int ag_linebuf_rest(struct ag_linebuf *lb, const char **line, size_t *len)
 
 /* ---- following a path --------------------------------------------------------- */
 
-static void reopen(struct ag_follow *f, int at_end)
+/* Closes fd keeping errno; -1. */
+static int drop_fd(int fd)
 {
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+}
+
+/* f reads fd (taken over) from byte off, or from its end when off < 0.
+ * 0, or -1 with errno (fd closed). */
+static int adopt(struct ag_follow *f, int fd, off_t off)
+{
     struct stat st;
-    if (fd < 0)
-        return;
-    if (fstat(fd, &st) != 0) {
-        close(fd);
-        return;
-    }
+    if (fstat(fd, &st) != 0)
+        return drop_fd(fd);
+    if (off < 0)
+        off = st.st_size;
+    if (off > 0 && lseek(fd, off, SEEK_SET) != off)
+        return drop_fd(fd);
     f->fd = fd;
     f->dev = st.st_dev;
     f->ino = st.st_ino;
-    f->off = f->done = at_end ? st.st_size : 0;
-    if (at_end)
-        lseek(fd, f->off, SEEK_SET);
+    f->off = f->done = off;
     f->head_ok = 0;
     ag_linebuf_clear(&f->lb);
+    return 0;
+}
+
+static void reopen(struct ag_follow *f, int at_end)
+{
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd >= 0)
+        adopt(f, fd, at_end ? -1 : 0);
 }
 
 static int init(struct ag_follow *f, const char *path, int from_head)
@@ -152,20 +168,14 @@ int ag_follow_open(struct ag_follow *f, const char *path, int from_head)
 
 int ag_follow_open_fd(struct ag_follow *f, const char *path, int fd, off_t off)
 {
-    struct stat st;
-    int ok = init(f, path, 1) == 0;
-    if (!ok || fstat(fd, &st) != 0 || lseek(fd, off, SEEK_SET) != off) {
+    if (init(f, path, 1) < 0)
+        return drop_fd(fd);
+    if (adopt(f, fd, off) < 0) {
         int e = errno;
-        if (ok)
-            ag_linebuf_free(&f->lb);
-        close(fd);
+        ag_linebuf_free(&f->lb);
         errno = e;
         return -1;
     }
-    f->fd = fd;
-    f->dev = st.st_dev;
-    f->ino = st.st_ino;
-    f->off = f->done = off;
     return 0;
 }
 
@@ -218,20 +228,10 @@ int ag_follow_queue(struct ag_follow *f, int fd)
 /* The open file is finished: the first queued one takes its place. */
 static void next_queued(struct ag_follow *f)
 {
-    struct stat st;
     while (f->queued > 0 && f->fd < 0) {
         int fd = f->queue[0];
         memmove(f->queue, f->queue + 1, --f->queued * sizeof *f->queue);
-        if (fstat(fd, &st) != 0) {
-            close(fd);
-            continue;
-        }
-        f->fd = fd;
-        f->dev = st.st_dev;
-        f->ino = st.st_ino;
-        f->off = f->done = 0;
-        f->head_ok = 0;
-        ag_linebuf_clear(&f->lb);
+        adopt(f, fd, 0);
     }
 }
 
