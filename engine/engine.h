@@ -174,12 +174,12 @@ void ag_engine_free(struct ag_engine *eng);
 
 /* Starts one of authguard's own threads (the engine's, a sink's), named
  * name for top -H (unless detached) and with every signal blocked but
- * SIGPIPE: a host
- * that waits for SIGHUP or SIGTERM in a read() or a poll() - rsyslog's
- * program, fluent-bit, `authguard run` - must be the thread that gets
- * them, not one of ours that happened to be running. SIGPIPE stays as the
- * host set it: it goes to the thread that wrote to a closed pipe, and
- * `authguard scan | head` should end there. Returns pthread_create's. */
+ * SIGPIPE: a host that waits for SIGHUP or SIGTERM in a read() or a
+ * poll() - rsyslog's program, fluent-bit, `authguard run` - must be the
+ * thread that gets them, not one of ours that happened to be running.
+ * SIGPIPE stays as the host set it: it goes to the thread that wrote to a
+ * closed pipe, and `authguard scan | head` should end there. Returns
+ * pthread_create's. */
 int ag_thread_start(pthread_t *t, const pthread_attr_t *attr, const char *name,
                     void *(*fn)(void *), void *arg);
 

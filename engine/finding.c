@@ -123,6 +123,7 @@ struct gather {
     struct ag_finding *f;
     /* The newest samples other than the evidence, kept unsorted. */
     uint32_t n_kept;
+    uint32_t oldest; /* of the kept ones, once all are taken */
     struct ag_finding_sample kept[AG_FINDING_MAX_SAMPLES - 1];
     uint64_t kept_id[AG_FINDING_MAX_SAMPLES - 1];
     int64_t earliest_ms;
@@ -235,13 +236,16 @@ static void keep_sample(struct gather *g, const struct ag_recent_item *it)
     if (g->n_kept < cap) {
         fill_sample(&g->kept[g->n_kept], it);
         g->kept_id[g->n_kept++] = it->id;
+        if (g->n_kept == cap)
+            g->oldest = oldest_kept(g);
         return;
     }
-    uint32_t oldest = oldest_kept(g);
-    if (sample_before(it->time_ms, it->id, g->kept[oldest].time_ms, g->kept_id[oldest]))
+    uint32_t o = g->oldest;
+    if (sample_before(it->time_ms, it->id, g->kept[o].time_ms, g->kept_id[o]))
         return;
-    fill_sample(&g->kept[oldest], it);
-    g->kept_id[oldest] = it->id;
+    fill_sample(&g->kept[o], it);
+    g->kept_id[o] = it->id;
+    g->oldest = oldest_kept(g);
 }
 
 /* A match, and which of its texts can still be used: once the samples and
@@ -258,7 +262,7 @@ static unsigned item_matches(void *arg, const struct ag_recent_item *it)
     if (g->f->n_hosts >= AG_FINDING_MAX_HOSTS)
         take |= AG_RECENT_NO_HOST;
     if (g->n_kept == AG_FINDING_MAX_SAMPLES - 1) {
-        uint32_t o = oldest_kept(g);
+        uint32_t o = g->oldest;
         if (sample_before(it->time_ms, it->id, g->kept[o].time_ms, g->kept_id[o]))
             take |= AG_RECENT_NO_LINE;
     }
