@@ -139,4 +139,16 @@ rc=0
 tap_is "an unknown sink key is refused" 2 "$rc"
 tap_grep "the error names the sink key" 'sinkbad.conf:3: \[sink.jsonl\] format: unknown key' "$T/sinkbad.err"
 
+# -- every command has a real --help ------------------------------------------------
+for cmd in scan bench rsyslog run check-config aggregate; do
+    "$AG_BIN" "$cmd" --help >"$T/help.$cmd" 2>&1 && rc=0 || rc=$?
+    tap_is "$cmd --help exits 0" "$rc" 0
+    lines=$(grep -c . "$T/help.$cmd" || true)
+    tap_cmp "$cmd --help says more than its usage line ($lines lines)" -gt "$lines" 3
+done
+"$AG_BIN" --help >"$T/help.top"
+tap_not "the command list is aligned (every description in one column)" \
+    sh -c 'sed -n "/^commands:/,/^\$/p" "$1" | grep "^  [a-z]" | awk "{ match(\$0, /^  [^ ]+ +/); print RLENGTH }" | sort -u | sed -n 2p | grep -q .' \
+    _ "$T/help.top"
+
 tap_done
