@@ -325,6 +325,8 @@ static void fill_from_request(struct ag_finding *f, const struct ag_finding_req 
     f->counts = req->counts;
     f->first_seen_ms = req->counts.first_seen_ms;
     f->last_seen_ms = req->counts.last_seen_ms;
+    memcpy(f->login_user, req->login_user, sizeof(f->login_user));
+    f->login_user[sizeof(f->login_user) - 1] = '\0';
 }
 
 /* uid: 128 bits of SipHash (fixed, public key: the uid must be the same in

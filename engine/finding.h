@@ -134,6 +134,11 @@ struct ag_finding {
     uint32_t n_samples;          /* oldest first; the tripping line is always last */
     struct ag_finding_sample samples[AG_FINDING_MAX_SAMPLES];
 
+    /* compromise: the account of the successful login that tripped the
+     * rule (copied like the names above; empty when the line named none).
+     * The names tried are the attacker's choice; this one got in. */
+    char login_user[AG_FINDING_NAME_MAX];
+
     /* Filled by the pipeline, never by the engine (which leaves them empty).
      * summary is malloc'd and owned by the finding: ag_finding_release()
      * frees it, and the engine releases its own findings after the output
@@ -166,6 +171,7 @@ struct ag_finding_req {
     struct ag_counts counts;
     uint64_t evidence_id;                /* recent-ring id of the tripping line, or 0 */
     struct ag_finding_sample evidence;   /* the tripping line */
+    char login_user[AG_FINDING_NAME_MAX]; /* compromise: the tripping login's user */
 };
 
 /* Fills f from req and the recent events of req's key (NULL: none). */
