@@ -45,8 +45,10 @@ struct ag_summary_config {
 void ag_summary_config_defaults(struct ag_summary_config *cfg);
 
 /* Writes the summary of f into a malloc'd string (NULL when out of memory).
- * remediation, if not NULL, receives a malloc'd one-paragraph digest of the
- * recommended actions for OCSF remediation.desc. */
+ * remediation, if not NULL, receives a malloc'd copy of its recommended
+ * actions alone, numbered steps with their commands, for OCSF
+ * remediation.desc and every other place that shows authguard's own
+ * actions apart from any other text (NULL when out of memory). */
 char *ag_summary_build(const struct ag_finding *f, const struct ag_summary_config *cfg,
                        char **remediation);
 

