@@ -153,6 +153,28 @@ static size_t remove_word(char *s, size_t n, const char *word)
     return n;
 }
 
+/* The code point of a valid UTF-8 sequence of l bytes. */
+static uint32_t code_point(const unsigned char *s, size_t l)
+{
+    if (l == 1)
+        return s[0];
+    uint32_t cp = s[0] & (0x7f >> l);
+    for (size_t i = 1; i < l; i++)
+        cp = cp << 6 | (s[i] & 0x3f);
+    return cp;
+}
+
+/* Characters that reorder or hide text on a screen (bidi embeddings,
+ * overrides and isolates, zero-width characters, line and paragraph
+ * separators, invisible operators): with them, what a person reads is not
+ * what the bytes say. */
+static int reorders_or_hides(uint32_t cp)
+{
+    return cp == 0x061c || cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
+           (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+           cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb);
+}
+
 size_t ag_bedrock_sanitize(const char *in, size_t n, const char *nonce, char *out, size_t cap)
 {
     const unsigned char *s = (const unsigned char *)in;
@@ -171,7 +193,8 @@ size_t ag_bedrock_sanitize(const char *in, size_t n, const char *nonce, char *ou
             continue;
         }
         size_t l = ag_utf8_seq_len(s + i, n - i);
-        if (l == 0 || (l == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0)) { /* invalid, or C1 */
+        if (l == 0 || (l == 2 && s[i] == 0xc2 && s[i + 1] < 0xa0) || /* invalid, or C1 */
+            (l >= 2 && reorders_or_hides(code_point(s + i, l)))) {
             i += l ? l : 1;
             continue;
         }
