@@ -473,3 +473,47 @@ int ag_summary_attach(struct ag_finding *f, const struct ag_summary_config *cfg)
     snprintf(f->summary_source, sizeof f->summary_source, "local");
     return 0;
 }
+
+/* ---- a model's text, for a person ------------------------------------------ */
+
+/* Bytes of the next piece of a line of n bytes that fits the width: cut
+ * after the last space past half the width when the line goes on. */
+static size_t model_piece(const char *s, size_t n)
+{
+    size_t i = 0, cols = 0, space = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        size_t w = c >= 0xe0 ? 2 : 1; /* 3- and 4-byte characters may be wide */
+        if (cols + w > AG_SUMMARY_MODEL_WIDTH)
+            break;
+        if (c == ' ' && cols > AG_SUMMARY_MODEL_WIDTH / 2)
+            space = i;
+        cols += w;
+        i++;
+        while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80)
+            i++;
+    }
+    if (i < n && space)
+        return space;
+    return i ? i : n;
+}
+
+void ag_summary_put_model_text(struct ag_buf *b, const char *text, const char *indent,
+                               const char *eol)
+{
+    const char *p = text;
+    while (*p) {
+        size_t n = strcspn(p, "\n"), off = 0;
+        do {
+            size_t piece = model_piece(p + off, n - off);
+            ag_buf_puts(b, indent);
+            ag_buf_puts(b, AG_SUMMARY_MODEL_MARK);
+            ag_buf_text_safe(b, p + off, piece);
+            ag_buf_puts(b, eol);
+            off += piece;
+            while (off < n && p[off] == ' ')
+                off++;
+        } while (off < n);
+        p += n + (p[n] == '\n');
+    }
+}

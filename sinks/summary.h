@@ -15,6 +15,7 @@
 
 #include "engine/finding.h"
 #include "filters/addr.h"
+#include "sinks/escape.h"
 
 #define AG_SUMMARY_MAX_SGS 8
 #define AG_AWS_ID_MAX 64
@@ -53,6 +54,20 @@ char *ag_summary_build(const struct ag_finding *f, const struct ag_summary_confi
                        char **remediation);
 
 /* Builds the summary into f->summary with summary_source "local". 0 or -ENOMEM. */
+
+/* The mark that starts every line of a model's text shown to a person. */
+#define AG_SUMMARY_MODEL_MARK "model> "
+/* Columns of model text per line before it wraps (a wide character counts
+ * two), so that a terminal or mail client does not wrap it into lines
+ * without the mark. */
+#define AG_SUMMARY_MODEL_WIDTH 72
+
+/* Writes a model's text (f->model_summary) for a person: every line starts
+ * with indent and AG_SUMMARY_MODEL_MARK, is wrapped at
+ * AG_SUMMARY_MODEL_WIDTH columns, escaped for a terminal, and ends with eol.
+ * No line of it can look like one of authguard's, whatever it says. */
+void ag_summary_put_model_text(struct ag_buf *b, const char *text, const char *indent,
+                               const char *eol);
 int ag_summary_attach(struct ag_finding *f, const struct ag_summary_config *cfg);
 
 /* Is a source one that authguard may recommend blocking? Not private,

