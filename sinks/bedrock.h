@@ -6,10 +6,11 @@
  * the budget or answers garbage, the built-in summary stands and the
  * Update says why.
  *
- * Model output is untrusted: it is shown as text marked model-generated,
- * never executed; the recommended commands stay authguard's own. Attacker
- * text reaches the model only sanitized, inside a fence with a random
- * nonce, in the user message. */
+ * Model output is untrusted: cleaned like attacker text, it goes into the
+ * finding's model_summary, a field of its own, and every output shows it
+ * apart from authguard's summary and commands, marked as a model's; it is
+ * never executed. Attacker text reaches the model only sanitized, inside a
+ * fence with a random nonce, in the user message. */
 #ifndef AG_BEDROCK_H
 #define AG_BEDROCK_H
 
