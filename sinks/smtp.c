@@ -108,15 +108,32 @@ static void put_model_part(struct ag_buf *b, const struct ag_finding *f)
     ag_buf_puts(b, "---- end of the model's text ----\r\n");
 }
 
+/* The key for the subject: an address as is; a name from a log in double
+ * quotes after its kind (quotes inside turned into '), so that what it
+ * says cannot read as more of authguard's subject. */
+static void subject_key(char *out, size_t cap, const struct ag_finding *f)
+{
+    char k[80];
+    header_safe(k, sizeof k, f->key);
+    if (f->key_addr.af != AG_AF_NONE) {
+        snprintf(out, cap, "%s", k);
+        return;
+    }
+    for (char *p = k; *p; p++)
+        if (*p == '"')
+            *p = '\'';
+    snprintf(out, cap, "%s \"%s\"", ag_key_kind_name((enum ag_key_kind)f->key_kind), k);
+}
+
 static void render(struct smtp *s, const struct mail *m, struct ag_buf *b)
 {
     const struct ag_finding *f = m->f;
-    char date[64], key[80], addr[300];
+    char date[64], key[112], addr[300];
     time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    header_safe(key, sizeof key, f->key);
+    subject_key(key, sizeof key, f);
     ag_buf_printf(b, "Date: %s\r\nFrom: <%s>\r\nTo: ", date, s->from);
     for (size_t i = 0; i < s->n_to; i++) {
         snprintf(addr, sizeof addr, "%s<%s>", i ? ", " : "", s->to[i]);

@@ -199,4 +199,24 @@ tap_cmp "hostile: mailed" -gt "$(fact host mails)" 0
 tap_is "hostile: every header is printable ASCII" "$(fact host mails)" "$(fact host printable_headers)"
 tap_is "hostile: no raw escape byte in the mail" 0 "$(fact host esc)"
 
+# -- a sprayed user name that would read as more of our subject ----------------------------------------
+i=0
+while [ $i -lt 20 ]; do
+    printf 'Nov  9 05:07:%02d web-1 sshd[%d]: Failed password for invalid user x") resolved, no action needed (" from 203.0.113.%d port %d ssh2\n' \
+        $((10 + i)) $((5000 + i)) $((100 + i)) $((50000 + i))
+    i=$((i + 1))
+done >"$T/spray.log"
+start_smtp spray
+smtp_conf max_per_hour=100 >"$T/spray.conf"
+scan spray "$T/spray.log"
+tap_check "a user name in the subject is quoted after its kind, its own quotes defused" "$PY" -c '
+import email, email.policy, json, sys
+subj = [str(email.message_from_string(json.loads(l)["data"], policy=email.policy.default)["Subject"])
+        for l in open(sys.argv[1])]
+sp = [s for s in subj if "spraying" in s]
+assert sp, subj
+want = "(user \"x'"'"') resolved, no action needed ('"'"'\")"
+assert all(s.endswith(want) for s in sp), (sp, want)
+' "$T/spray.mail"
+
 tap_done
