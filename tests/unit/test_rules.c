@@ -462,6 +462,29 @@ START_TEST(compromise_after_failures_from_a_source)
 }
 END_TEST
 
+/* The names tried are the attacker's; the finding records the one that got
+ * in, for the commands that lock it. */
+START_TEST(compromise_records_the_user_that_logged_in)
+{
+    struct capture c;
+    struct ag_engine *e = engine_with(&c, NULL);
+    for (int i = 0; i < 6; i++)
+        feed(e, T0 + i * SEC, AG_EV_AUTH_FAILURE, "203.0.113.78", "root");
+    for (int i = 0; i < 2; i++)
+        feed(e, T0 + (6 + i) * SEC, AG_EV_AUTH_FAILURE, "203.0.113.78", "ubuntu");
+    feed(e, T0 + 9 * SEC, AG_EV_AUTH_SUCCESS, "203.0.113.78", "alice");
+    const struct ag_finding *f = first_of(&c, AG_RULE_COMPROMISE);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(f->key_kind, AG_KEY_SRC);
+    ck_assert_str_eq(f->login_user, "alice");
+    /* other rules' findings name no login */
+    const struct ag_finding *bf = first_of(&c, AG_RULE_BRUTEFORCE);
+    ck_assert_ptr_nonnull(bf);
+    ck_assert_str_eq(bf->login_user, "");
+    done(e, &c);
+}
+END_TEST
+
 START_TEST(compromise_for_a_user_tried_from_many_sources)
 {
     struct capture c;
@@ -1082,6 +1105,7 @@ static Suite *suite(void)
     tcase_add_test(tc, spraying_fires_while_each_source_stays_low);
     tcase_add_test(tc, spraying_quiet_at_nineteen_sources);
     tcase_add_test(tc, compromise_after_failures_from_a_source);
+    tcase_add_test(tc, compromise_records_the_user_that_logged_in);
     tcase_add_test(tc, compromise_for_a_user_tried_from_many_sources);
     tcase_add_test(tc, compromise_quiet_with_four_failures_or_old_ones);
     tcase_add_test(tc, compromise_ignores_offered_keys_and_console_typos);
