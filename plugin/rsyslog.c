@@ -298,9 +298,10 @@ static int64_t parse_rfc3339(const char *s, size_t n)
 }
 
 /* The jsonmesg keys authguard reads, as spans (not NUL-terminated). */
-enum { F_MSG, F_HOST, F_PROGRAM, F_APPNAME, F_TAG, F_PROCID, F_TIME, F_COUNT };
+enum { F_MSG, F_HOST, F_PROGRAM, F_APPNAME, F_TAG, F_PROCID, F_TIME, F_PROTO, F_COUNT };
 static const char *const field_names[F_COUNT] = {
-    "msg", "hostname", "programname", "app-name", "syslogtag", "procid", "timereported"};
+    "msg",       "hostname", "programname",  "app-name",
+    "syslogtag", "procid", "timereported", "protocol-version"};
 
 struct rs_fields {
     const char *p[F_COUNT];
@@ -360,6 +361,12 @@ static int split_msg(struct rs *r, const char *line, size_t len, struct rs_msg *
     }
     if (f.n[F_MSG])
         m->text = f.p[F_MSG], m->tlen = f.n[F_MSG];
+    /* rsyslog's RFC 3164 parser (protocol-version 0: local messages through
+     * imuxsock, most of what a Debian host logs) keeps the space after the
+     * tag's colon in msg; the recognizers, like `scan`, want the text after
+     * it. RFC 5424 (version 1) has no such space. */
+    if (f.n[F_PROTO] == 1 && f.p[F_PROTO][0] == '0' && m->tlen && m->text[0] == ' ')
+        m->text++, m->tlen--;
     if (f.n[F_HOST])
         m->host = f.p[F_HOST], m->hlen = f.n[F_HOST];
     if (f.n[F_PROGRAM]) {

@@ -11,7 +11,8 @@ real rsyslog only does now and then:
   answered normally;
 - mmexternal with an empty environment: one JSON reply per line, nothing
   on stderr, and the one-pass scanner reads escapes as json-c does (a key
-  written with an escape sends the same line through json-c).
+  written with an escape sends the same line through json-c);
+- RFC 3164 messages, whose msg starts with the space after the tag.
 
 Prints one "PASS desc" or "FAIL desc" line per check."""
 import json
@@ -124,6 +125,17 @@ def mmexternal(ag, d, check):
     check("mmexternal: the scanner decodes escapes as json-c does (%s)" % got,
           all(ua == ub and ua for ua, ub in got)
           and all(x == "{}" for x in out[2 * len(users):]))
+    # rsyslog's RFC 3164 parser (protocol-version 0) leaves the space that
+    # follows the tag in msg: the text after it is what `scan` recognizes.
+    m3164 = ['{"msg": " %s for root from 192.0.2.9 port 22 ssh2", "programname": "sshd", '
+             '"protocol-version": "%s"}' % (w, v) for w, v in (("Failed password", "0"),
+                                                               ("Accepted password", "0"))]
+    r = subprocess.run([ag, "rsyslog", "--mmexternal", "-c", conf], input="\n".join(m3164) + "\n",
+                       capture_output=True, text=True, env={}, timeout=10)
+    kinds = [json.loads(x).get("$!", {}).get("authguard", {}).get("kind")
+             for x in r.stdout.splitlines()]
+    check("RFC 3164 messages (a space before the text) are recognized (%s)" % kinds,
+          kinds == ["auth_failure", "auth_success"])
 
 
 if __name__ == "__main__":
