@@ -24,10 +24,11 @@ import sys
 import time
 
 
-def child_of(rspid, match):
-    """The pid of rsyslogd's child whose command line contains match."""
+def child_of(rspid, match, killed):
+    """The pid of rsyslogd's child whose command line contains match (a
+    process killed a moment ago may still be there: not that one)."""
     for d in os.listdir("/proc"):
-        if not d.isdigit():
+        if not d.isdigit() or int(d) in killed:
             continue
         try:
             with open("/proc/%s/stat" % d) as f:
@@ -53,10 +54,10 @@ def rchar(pid):
     return -1
 
 
-def wait_child(rspid, match, timeout=15):
+def wait_child(rspid, match, killed, timeout):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        pid = child_of(rspid, match)
+        pid = child_of(rspid, match, killed)
         if pid and rchar(pid) >= 0:
             return pid
         time.sleep(0.01)
@@ -69,6 +70,7 @@ def send(port, rspid, match, log, kills, seed):
         lines = [b"<86>" + ln.rstrip(b"\n") + b"\n" for ln in f if ln.strip()]
     sock = socket.create_connection(("127.0.0.1", port), 5)
     per = (len(lines) + kills - 1) // kills
+    killed = set()
     for k in range(kills):
         chunk = lines[k * per:(k + 1) * per]
         if not chunk:
@@ -76,11 +78,11 @@ def send(port, rspid, match, log, kills, seed):
         # rsyslog starts the program with the first message it has for it:
         # after a kill that came once everything was confirmed, only the
         # next chunk starts it again.
-        pid = wait_child(rspid, match, 3)
+        pid = wait_child(rspid, match, killed, 3)
         base = rchar(pid) if pid else 0
         sock.sendall(b"".join(chunk))
         if not pid:
-            pid = wait_child(rspid, match, 10)
+            pid = wait_child(rspid, match, killed, 10)
         if not pid:
             print("no child")
             continue
@@ -97,6 +99,7 @@ def send(port, rspid, match, log, kills, seed):
                 got = rchar(pid) - base
         try:
             os.kill(pid, signal.SIGKILL)
+            killed.add(pid)
             print("kill %d after %d bytes" % (pid, got))
         except ProcessLookupError:
             print("gone %d" % pid)
