@@ -3,18 +3,20 @@
  * %jsonmesg% lines is confirmed only once its events and findings are
  * delivered. mmexternal (fulljson): one reply per line, `{}` or $!authguard.
  *
- * omprog: each message of a transaction is answered DEFER_COMMIT at once
- * (so rsyslog renders the next one while this one is counted), fed to the
- * engine, and its events and findings handed to the sinks; at COMMIT the
- * sinks are flushed and the answer is OK, or an error line so that rsyslog
- * keeps the batch and sends it again. Messages fed since the last confirmed
- * COMMIT are remembered by a hash of their line: when a failed batch comes
- * again, their events go to the sinks again with the counts they had, but
- * the engine does not count them twice; a message sent again after its
- * confirmation is dropped. Sinks write when flushed (and the JSON-lines
- * sink when a finding comes), so a process killed in the middle of a batch
- * has mostly written nothing of it, and the batch rsyslog sends to the
- * restarted process is written once. */
+ * omprog: what rsyslog guarantees (plugins/omprog, action.c, 8.2302 as
+ * 8.2508) is that a message answered DEFER_COMMIT is not sent again when a
+ * later message of its transaction fails (the retry starts at the failed
+ * one), and that the whole batch is sent again, a message a transaction,
+ * when its COMMIT fails. So each message is fed to the engine, its events
+ * and findings are written out, and only then is it answered DEFER_COMMIT
+ * (OK outside a transaction), or with an error line so that rsyslog sends
+ * it again; COMMIT has nothing left to do. What was delivered is kept in a
+ * seen file, so that a message sent again, to this process or to the one
+ * rsyslog starts after a kill, is dropped; a message whose outputs were
+ * being written when the process died is cut from the JSON-lines file and
+ * written whole when it comes again. Messages fed since the last COMMIT
+ * are remembered with their counts: one sent again after a failed delivery
+ * goes to the sinks again with the counts it had, not counted twice. */
 #include "plugin/rsyslog.h"
 
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +50,7 @@
 #define RS_SEEN_SLOTS 16384u
 #define RS_REPLY_MAX 4096
 #define RS_DEFAULT_FLUSH_MS 5000
+#define RS_SEEN_FILE "/var/lib/authguard/rsyslog.seen"
 
 /* Set by the signal handlers, acted on between lines (read() returns EINTR,
  * the handlers are installed without SA_RESTART). A handler can only reach
@@ -111,8 +115,7 @@ struct rs_capture {
 };
 
 struct rs_stats {
-    uint64_t lines, events, bad, oversize, resent, dropped_dups, unremembered, commits,
-        failed_commits;
+    uint64_t lines, events, bad, oversize, resent, dropped_dups, unremembered, commits, failed;
 };
 
 struct rs {
@@ -127,15 +130,18 @@ struct rs {
     char *scratch;             /* decoded strings of the last line */
     struct rs_reader rd;
     int in_tx;
-    /* Fed since the last confirmed COMMIT (with their counts), in the
-     * order fed; and confirmed lately, in two generations: rsyslog may
-     * send a message again after it was confirmed (it re-queues a batch
-     * whose first try failed, and retries the failed message alone). */
+    /* Fed since the last COMMIT (with their counts); and delivered
+     * lately, in two generations: rsyslog sends a batch again after its
+     * COMMIT failed, and a killed process's batch to the next one. */
     struct rs_set pending, done[2];
-    uint64_t *pending_order;
     int done_cur;
     struct rs_stats st;
     time_t last_bad_report;
+    /* The seen file (seen_fd -1: none) and the JSON-lines file it guards
+     * (out_path NULL: none; both point into cfg). */
+    const char *seen_path, *out_path;
+    int seen_fd, out_fd, seen_failed;
+    uint64_t seen_seq;
 };
 
 /* ---- reports ------------------------------------------------------------- */
@@ -178,12 +184,13 @@ static void report_stats(struct rs *r, const char *when)
     const struct rs_stats *s = &r->st;
     report(r, "%s: %llu lines, %llu events, %llu bad, %llu oversize, %llu re-sent after a "
               "failure (written again, not counted again), %llu sent again after their "
-              "confirmation (dropped), %llu not remembered, %llu commits, %llu failed",
+              "confirmation (dropped), %llu not remembered, %llu commits, %llu failed "
+              "deliveries",
            when, (unsigned long long)s->lines, (unsigned long long)s->events,
            (unsigned long long)s->bad, (unsigned long long)s->oversize,
            (unsigned long long)s->resent, (unsigned long long)s->dropped_dups,
            (unsigned long long)s->unremembered,
-           (unsigned long long)s->commits, (unsigned long long)s->failed_commits);
+           (unsigned long long)s->commits, (unsigned long long)s->failed);
 }
 
 /* ---- stdin --------------------------------------------------------------- */
@@ -298,9 +305,10 @@ static int64_t parse_rfc3339(const char *s, size_t n)
 }
 
 /* The jsonmesg keys authguard reads, as spans (not NUL-terminated). */
-enum { F_MSG, F_HOST, F_PROGRAM, F_APPNAME, F_TAG, F_PROCID, F_TIME, F_COUNT };
+enum { F_MSG, F_HOST, F_PROGRAM, F_APPNAME, F_TAG, F_PROCID, F_TIME, F_PROTO, F_COUNT };
 static const char *const field_names[F_COUNT] = {
-    "msg", "hostname", "programname", "app-name", "syslogtag", "procid", "timereported"};
+    "msg",       "hostname", "programname",  "app-name",
+    "syslogtag", "procid", "timereported", "protocol-version"};
 
 struct rs_fields {
     const char *p[F_COUNT];
@@ -360,6 +368,12 @@ static int split_msg(struct rs *r, const char *line, size_t len, struct rs_msg *
     }
     if (f.n[F_MSG])
         m->text = f.p[F_MSG], m->tlen = f.n[F_MSG];
+    /* rsyslog's RFC 3164 parser (protocol-version 0: local messages through
+     * imuxsock, most of what a Debian host logs) keeps the space after the
+     * tag's colon in msg; the recognizers, like `scan`, want the text after
+     * it. RFC 5424 (version 1) has no such space. */
+    if (f.n[F_PROTO] == 1 && f.p[F_PROTO][0] == '0' && m->tlen && m->text[0] == ' ')
+        m->text++, m->tlen--;
     if (f.n[F_HOST])
         m->host = f.p[F_HOST], m->hlen = f.n[F_HOST];
     if (f.n[F_PROGRAM]) {
@@ -454,7 +468,6 @@ static void remember_fed(struct rs *r, uint64_t hash, const struct ag_counts *c)
         r->st.unremembered++; /* a re-send of this one would count again */
         return;
     }
-    r->pending_order[r->pending.used] = hash;
     struct rs_seen *s = set_add(&r->pending, hash);
     if (c) {
         r->pending.counts[s - r->pending.slot] = *c;
@@ -462,64 +475,165 @@ static void remember_fed(struct rs *r, uint64_t hash, const struct ag_counts *c)
     }
 }
 
-/* COMMIT confirmed: what was pending is done. The older generation of
- * done is dropped when the newer fills, so the last RS_SEEN_SLOTS / 2 at
- * least are always remembered. */
-static void confirm_fed(struct rs *r)
+/* Delivered: a message rsyslog sends again is dropped. The older
+ * generation of done is dropped when the newer fills, so the last
+ * RS_SEEN_SLOTS / 2 at least are always remembered. */
+static void mark_done(struct rs *r, uint64_t hash)
 {
-    for (uint32_t i = 0; i < r->pending.used; i++) {
-        struct rs_set *d = &r->done[r->done_cur];
-        if (set_full(d)) {
-            r->done_cur ^= 1;
-            d = &r->done[r->done_cur];
-            set_clear(d);
-        }
-        if (!set_find(d, r->pending_order[i]))
-            set_add(d, r->pending_order[i]);
+    struct rs_set *d = &r->done[r->done_cur];
+    if (set_find(d, hash))
+        return;
+    if (set_full(d)) {
+        r->done_cur ^= 1;
+        d = &r->done[r->done_cur];
+        set_clear(d);
     }
-    set_clear(&r->pending);
+    set_add(d, hash);
+}
+
+/* ---- the seen file: what was delivered, across a kill -9 ------------------ */
+
+/* rsyslog (8.2302 as 8.2508) never sends again a message that was answered
+ * DEFER_COMMIT when a later one of its transaction fails, but sends the
+ * whole batch again, one message a transaction, when its COMMIT fails, to
+ * whichever process it has started by then. So a message is answered only
+ * once its outputs are written, and the restarted process must know what
+ * the killed one wrote: each event message gets a record in a ring file,
+ * "writing" before its outputs go to the sinks and "done" once they are
+ * delivered. 32-byte records at 32-byte offsets never straddle a page, so
+ * a kill leaves each record whole, old or new. */
+struct rs_rec {
+    uint64_t hash;
+    uint64_t seq_done;  /* seq << 1 | done; 0: never written */
+    uint64_t out_size;  /* the JSON-lines file before the outputs */
+    uint64_t out_ino;
+};
+
+#define RS_RING (RS_SEEN_SLOTS / 2u)
+
+static void seen_put(struct rs *r, uint64_t hash, int done)
+{
+    if (r->seen_fd < 0)
+        return;
+    struct rs_rec rec = {.hash = hash, .seq_done = r->seen_seq << 1 | (uint64_t)(done != 0)};
+    struct stat st;
+    if (!done && r->out_fd >= 0 && fstat(r->out_fd, &st) == 0) {
+        rec.out_size = (uint64_t)st.st_size;
+        rec.out_ino = (uint64_t)st.st_ino;
+    }
+    off_t at = (off_t)(r->seen_seq % RS_RING) * (off_t)sizeof rec;
+    if (pwrite(r->seen_fd, &rec, sizeof rec, at) != (ssize_t)sizeof rec && !r->seen_failed) {
+        r->seen_failed = 1;
+        report(r, "%s: %s; a message sent again after a restart may be written twice",
+               r->seen_path, strerror(errno));
+    }
+    if (done)
+        r->seen_seq++;
+}
+
+/* The newest record says "writing": the process died while its outputs
+ * went out, before it answered, so rsyslog sends that message again.
+ * What reached the JSON-lines file of it is cut off, so that it is written
+ * once, whole. */
+static void seen_undo(struct rs *r, const struct rs_rec *rec)
+{
+    struct stat st;
+    if (!r->out_path || stat(r->out_path, &st) < 0 || (uint64_t)st.st_ino != rec->out_ino ||
+        (uint64_t)st.st_size <= rec->out_size)
+        return;
+    if (truncate(r->out_path, (off_t)rec->out_size) < 0)
+        report(r, "%s: cannot cut an interrupted write: %s", r->out_path, strerror(errno));
+    else
+        report(r, "%s: cut %llu bytes written for a message that was not confirmed",
+               r->out_path, (unsigned long long)((uint64_t)st.st_size - rec->out_size));
+}
+
+static void seen_load(struct rs *r)
+{
+    struct rs_rec *ring = calloc(RS_RING, sizeof *ring), newest = {0};
+    ssize_t n = ring ? pread(r->seen_fd, ring, RS_RING * sizeof *ring, 0) : -1;
+    for (ssize_t i = 0; i < n / (ssize_t)sizeof *ring; i++) {
+        if (ring[i].seq_done & 1)
+            mark_done(r, ring[i].hash);
+        if (ring[i].seq_done > newest.seq_done)
+            newest = ring[i];
+    }
+    free(ring);
+    r->seen_seq = (newest.seq_done >> 1) + 1;
+    if (newest.seq_done && !(newest.seq_done & 1))
+        seen_undo(r, &newest);
+}
+
+/* [input.rsyslog] seen_file, and [sink.jsonl] path to cut an interrupted
+ * write in. A file that cannot be kept is reported, not fatal: nothing is
+ * lost without it, a kill may only repeat a batch. */
+static int seen_open(struct rs *r, char *err, size_t errlen)
+{
+    const struct ag_conf *c = r->cfg.conf;
+    const char *seen = RS_SEEN_FILE, *out = "-";
+    r->seen_fd = r->out_fd = -1;
+    if (ag_conf_str(c, "input.rsyslog", "seen_file", &seen, err, errlen) < 0 ||
+        ag_conf_check_unused(c, "input.rsyslog", err, errlen) < 0 ||
+        (ag_conf_has_section(c, "sink.jsonl") &&
+         ag_conf_str(c, "sink.jsonl", "path", &out, err, errlen) < 0))
+        return -1;
+    r->out_path = strcmp(out, "-") ? out : NULL;
+    if (!*seen || r->o.mmexternal)
+        return 0;
+    r->seen_path = seen;
+    r->seen_fd = open(seen, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (r->seen_fd < 0)
+        report(r, "%s: %s; running without it: a message sent again after a restart may be "
+                  "written twice", seen, strerror(errno));
+    else
+        seen_load(r);
+    return 0;
 }
 
 /* ---- feeding --------------------------------------------------------------- */
 
-/* Counts a message once: a message already fed since the last confirmed
- * COMMIT only goes to the sinks again, with the counts it had then. */
-static void feed_msg(struct rs *r, const struct rs_msg *m)
+/* Counts a message once and writes its outputs before it is answered: 0
+ * when they are delivered (or there are none), else how many are not. A
+ * message fed since the last COMMIT whose delivery failed goes to the
+ * sinks again with the counts it had then; one delivered before is
+ * dropped. */
+static long deliver_msg(struct rs *r, const struct rs_msg *m)
 {
     struct ag_event ev;
     if (recognize(r, m, &ev) != AG_PARSE_EVENT)
-        return;
+        return 0;
     if (is_done(r, m->hash)) {
-        r->st.dropped_dups++; /* confirmed before: already delivered */
-        return;
+        r->st.dropped_dups++; /* delivered before */
+        return 0;
     }
+    seen_put(r, m->hash, 0);
     struct rs_seen *s = set_find(&r->pending, m->hash);
     if (s) {
         r->st.resent++;
         ag_pipeline_emit_event(r->pipe, &ev,
                                s->has_counts ? &r->pending.counts[s - r->pending.slot] : NULL);
-        return;
+    } else {
+        r->st.events++;
+        r->cap->have = 0;
+        ag_pipeline_feed(r->pipe, &ev);
+        remember_fed(r, m->hash, r->cap->have ? &r->cap->counts : NULL);
     }
-    r->st.events++;
-    r->cap->have = 0;
-    ag_pipeline_feed(r->pipe, &ev);
-    remember_fed(r, m->hash, r->cap->have ? &r->cap->counts : NULL);
+    long pending = ag_pipeline_flush(r->pipe, r->o.flush_ms);
+    if (pending)
+        return pending;
+    seen_put(r, m->hash, 1);
+    mark_done(r, m->hash);
+    return 0;
 }
 
-/* Delivers what was fed; the reply that confirms it, or asks for it again. */
-static int commit(struct rs *r)
+/* A failed delivery is answered with an error line: rsyslog sends the
+ * message again (after action.resumeInterval) until it is delivered. */
+static int reply_failed(struct rs *r, long pending)
 {
-    long pending = ag_pipeline_flush(r->pipe, r->o.flush_ms);
-    r->in_tx = 0;
-    if (pending == 0) {
-        r->st.commits++;
-        confirm_fed(r);
-        return reply("OK\n");
-    }
-    r->st.failed_commits++;
+    r->st.failed++;
     char line[96];
     snprintf(line, sizeof line, "ERROR: %ld outputs not delivered\n", pending);
-    report(r, "%.*s; rsyslog keeps the batch and sends it again", (int)strlen(line) - 1, line);
+    report(r, "%.*s; rsyslog sends the message again", (int)strlen(line) - 1, line);
     return reply(line);
 }
 
@@ -531,22 +645,25 @@ static int omprog_line(struct rs *r, const char *line, size_t len)
         r->in_tx = 1;
         return reply("OK\n");
     }
-    if (len == strlen(r->o.commit_mark) && !memcmp(line, r->o.commit_mark, len))
-        return commit(r);
+    if (len == strlen(r->o.commit_mark) && !memcmp(line, r->o.commit_mark, len)) {
+        /* Every message of the batch was delivered before it was answered. */
+        r->in_tx = 0;
+        r->st.commits++;
+        set_clear(&r->pending);
+        return reply("OK\n");
+    }
     r->st.lines++;
-    /* Inside a transaction the answer does not depend on the message:
-     * giving it first lets rsyslog render the next message while this one
-     * is parsed, on the other core. */
-    if (r->in_tx && reply("DEFER_COMMIT\n") < 0)
-        return -1;
     struct rs_msg m;
-    int ok = split_msg(r, line, len, &m) == 0;
-    if (!ok)
+    long pending = 0;
+    if (split_msg(r, line, len, &m) < 0)
         report_bad(r, "not a JSON object (is the template \"%jsonmesg%\\n\"?)", line, len);
     else
-        feed_msg(r, &m);
-    /* No transactions: every message is its own batch. */
-    return r->in_tx ? 0 : ok ? commit(r) : reply("OK\n");
+        pending = deliver_msg(r, &m);
+    if (pending)
+        return reply_failed(r, pending);
+    if (!r->in_tx) /* every message is its own batch */
+        set_clear(&r->pending);
+    return reply(r->in_tx ? "DEFER_COMMIT\n" : "OK\n");
 }
 
 static void put_counts(struct ag_buf *b, const struct ag_counts *c)
@@ -666,11 +783,18 @@ static int setup(struct rs *r, char *err, size_t errlen)
     /* Synchronous: findings are emitted inside the feed, so they are in
      * the sinks before the COMMIT that confirms their messages. */
     ag_config_for_daemon(&r->cfg);
+    /* Before the sinks open their files: it may cut one. */
+    if (seen_open(r, err, errlen) < 0)
+        return -1;
     if (!(r->pipe = ag_pipeline_new(&r->cfg, 1, err, errlen)))
         return -1;
     r->cap->base.ops = &capture_ops;
     ag_pipeline_add_sink(r->pipe, &r->cap->base);
-    return ag_pipeline_add_configured_sinks(r->pipe, err, errlen);
+    if (ag_pipeline_add_configured_sinks(r->pipe, err, errlen) < 0)
+        return -1;
+    if (r->seen_fd >= 0 && r->out_path)
+        r->out_fd = open(r->out_path, O_RDONLY | O_CLOEXEC);
+    return 0;
 }
 
 /* SIGHUP: the rules of the file as it is now, on the running engine, so
@@ -854,7 +978,10 @@ static void teardown(struct rs *r)
     for (int i = 0; i < 3; i++)
         free(i ? r->done[i - 1].slot : r->pending.slot);
     free(r->pending.counts);
-    free(r->pending_order);
+    if (r->seen_fd >= 0)
+        close(r->seen_fd);
+    if (r->out_fd >= 0)
+        close(r->out_fd);
 }
 
 int ag_rsyslog_main(int argc, char **argv)
@@ -863,6 +990,7 @@ int ag_rsyslog_main(int argc, char **argv)
     char err[AG_CONF_ERRLEN];
     memset(&r, 0, sizeof r);
     r.log = stderr;
+    r.seen_fd = r.out_fd = -1;
     if (has_arg(argc, argv, "--mmexternal"))
         quiet_stderr(&r, argc, argv);
     int prc = parse_opts(&r, argc, argv);
@@ -871,10 +999,9 @@ int ag_rsyslog_main(int argc, char **argv)
     install_signals();
     r.rd.fd = STDIN_FILENO;
     r.rd.buf = malloc(RS_LINE_MAX + RS_READ_CHUNK);
-    r.pending_order = malloc(RS_SEEN_SLOTS / 2 * sizeof *r.pending_order);
     r.tok = json_tokener_new();
     r.scratch = malloc(RS_LINE_MAX + RS_READ_CHUNK);
-    int ok = r.rd.buf && r.pending_order && r.tok && r.scratch && !set_init(&r.pending, 1) &&
+    int ok = r.rd.buf && r.tok && r.scratch && !set_init(&r.pending, 1) &&
              !set_init(&r.done[0], 0) && !set_init(&r.done[1], 0);
     if (!ok)
         snprintf(err, sizeof err, "out of memory");
