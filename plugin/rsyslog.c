@@ -36,6 +36,7 @@
 #include "filters/recognize.h"
 #include "filters/syslog.h"
 #include "plugin/config.h"
+#include "plugin/lines.h"
 #include "plugin/pipeline.h"
 #include "plugin/statefile.h"
 #include "sinks/escape.h"
@@ -95,17 +96,6 @@ struct rs_set {
     uint32_t gen, used;
 };
 
-/* Bounded buffered reader of stdin: a line longer than RS_LINE_MAX is
- * skipped to its newline and reported, never buffered whole. */
-struct rs_reader {
-    int fd;
-    char *buf;         /* RS_LINE_MAX + RS_READ_CHUNK bytes */
-    size_t start, end;
-    int skipping, eof;
-};
-
-enum { RD_LINE, RD_OVERSIZE, RD_EOF, RD_INTR, RD_ERROR };
-
 /* The sink that hands the rsyslog host the counts of the event just fed:
  * the engine is synchronous, so it is called inside the feed. */
 struct rs_capture {
@@ -128,7 +118,7 @@ struct rs {
     json_tokener *tok;
     struct json_object *obj;   /* the last line, when json-c parsed it */
     char *scratch;             /* decoded strings of the last line */
-    struct rs_reader rd;
+    struct ag_lines rd;        /* stdin: a line over RS_LINE_MAX is skipped */
     int in_tx;
     /* Fed since the last COMMIT (with their counts); and delivered
      * lately, in two generations: rsyslog sends a batch again after its
@@ -191,52 +181,6 @@ static void report_stats(struct rs *r, const char *when)
            (unsigned long long)s->resent, (unsigned long long)s->dropped_dups,
            (unsigned long long)s->unremembered,
            (unsigned long long)s->commits, (unsigned long long)s->failed);
-}
-
-/* ---- stdin --------------------------------------------------------------- */
-
-static int rd_next(struct rs_reader *rd, const char **line, size_t *len)
-{
-    for (;;) {
-        char *nl = rd->start < rd->end ? memchr(rd->buf + rd->start, '\n', rd->end - rd->start)
-                                       : NULL;
-        if (nl) {
-            char *p = rd->buf + rd->start;
-            rd->start = (size_t)(nl - rd->buf) + 1;
-            if (rd->skipping) {
-                rd->skipping = 0;
-                return RD_OVERSIZE;
-            }
-            *line = p;
-            *len = (size_t)(nl - p);
-            if (*len && p[*len - 1] == '\r')
-                (*len)--;
-            return RD_LINE;
-        }
-        if (rd->skipping || rd->end - rd->start >= RS_LINE_MAX) {
-            rd->skipping = 1;
-            rd->start = rd->end = 0;
-        }
-        if (rd->eof) {
-            if (rd->start == rd->end)
-                return RD_EOF;
-            *line = rd->buf + rd->start; /* a last line without its newline */
-            *len = rd->end - rd->start;
-            rd->start = rd->end;
-            return RD_LINE;
-        }
-        if (rd->start > 0) {
-            memmove(rd->buf, rd->buf + rd->start, rd->end - rd->start);
-            rd->end -= rd->start;
-            rd->start = 0;
-        }
-        ssize_t n = read(rd->fd, rd->buf + rd->end, RS_LINE_MAX + RS_READ_CHUNK - rd->end);
-        if (n < 0)
-            return errno == EINTR ? RD_INTR : RD_ERROR;
-        if (n == 0)
-            rd->eof = 1;
-        rd->end += (size_t)n;
-    }
 }
 
 static int reply(const char *s)
@@ -739,7 +683,7 @@ static int mmext_line(struct rs *r, const char *line, size_t len)
     if (b.overflow) /* cannot happen with AG_USER_MAX; never send half an object */
         return reply("{}\n");
     /* Findings and events reach the sinks before rsyslog's next message. */
-    if (r->rd.start >= r->rd.end)
+    if (ag_lines_pending(&r->rd) == 0)
         ag_pipeline_flush(r->pipe, 0);
     return ag_write_all(STDOUT_FILENO, b.p, b.len);
 }
@@ -937,12 +881,12 @@ static void loop(struct rs *r)
         }
         if (rs_term)
             break;
-        int rc = rd_next(&r->rd, &line, &len);
-        if (rc == RD_INTR)
+        int rc = ag_lines_next(&r->rd, &line, &len);
+        if (rc == AG_LINES_INTR)
             continue;
-        if (rc == RD_EOF || rc == RD_ERROR)
+        if (rc == AG_LINES_EOF || rc == AG_LINES_ERROR)
             break;
-        if (rc == RD_OVERSIZE) {
+        if (rc == AG_LINES_OVERSIZE) {
             r->st.lines++;
             r->st.oversize++;
             report_bad(r, "line over 256 KiB skipped", "", 0);
@@ -974,7 +918,7 @@ static void teardown(struct rs *r)
     if (r->tok)
         json_tokener_free(r->tok);
     free(r->scratch);
-    free(r->rd.buf);
+    ag_lines_free(&r->rd);
     for (int i = 0; i < 3; i++)
         free(i ? r->done[i - 1].slot : r->pending.slot);
     free(r->pending.counts);
@@ -997,8 +941,7 @@ int ag_rsyslog_main(int argc, char **argv)
     if (prc != 0 && !r.o.mmexternal)
         return prc > 0 ? 0 : 2;
     install_signals();
-    r.rd.fd = STDIN_FILENO;
-    r.rd.buf = malloc(RS_LINE_MAX + RS_READ_CHUNK);
+    ag_lines_init(&r.rd, STDIN_FILENO, RS_LINE_MAX, RS_READ_CHUNK);
     r.tok = json_tokener_new();
     r.scratch = malloc(RS_LINE_MAX + RS_READ_CHUNK);
     int ok = r.rd.buf && r.tok && r.scratch && !set_init(&r.pending, 1) &&

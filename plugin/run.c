@@ -231,7 +231,9 @@ static void on_line(void *ud, const char *line, size_t len)
 {
     struct input *in = ud;
     struct ag_event ev;
-    if (ag_parse_line(in->parser, line, len, in->arrival_ms, &ev) == AG_PARSE_EVENT)
+    if (!line)
+        ag_parse_oversize(in->parser); /* dropped by the splitter, counted as scan does */
+    else if (ag_parse_line(in->parser, line, len, in->arrival_ms, &ev) == AG_PARSE_EVENT)
         ag_pipeline_feed(in->r->pipe, &ev);
 }
 
@@ -355,23 +357,25 @@ static void *files_main(void *arg)
 }
 
 /* Feeds every complete line buffered; at the end, the unterminated one. */
-static void stdin_lines(struct input *in, struct ag_linebuf *lb, int eof)
+static void stdin_lines(struct input *in, struct ag_lines *lb, int eof)
 {
     const char *line;
     size_t len;
     pthread_rwlock_rdlock(&in->r->gate);
-    while (ag_linebuf_next(lb, &line, &len))
-        on_line(in, line, len);
-    if (eof && ag_linebuf_rest(lb, &line, &len))
-        on_line(in, line, len);
+    for (;;) {
+        int rc = eof ? ag_lines_finish(lb, &line, &len) : ag_lines_take(lb, &line, &len);
+        if (rc == AG_LINES_MORE || rc == AG_LINES_EOF)
+            break;
+        on_line(in, rc == AG_LINES_LINE ? line : NULL, len);
+    }
     pthread_rwlock_unlock(&in->r->gate);
 }
 
 static void *stdin_main(void *arg)
 {
     struct input *in = arg;
-    struct ag_linebuf lb;
-    if (ag_linebuf_init(&lb) < 0) {
+    struct ag_lines lb;
+    if (ag_lines_init(&lb, STDIN_FILENO, AG_LINE_MAX, AG_FOLLOW_CHUNK) < 0) {
         say("stdin: out of memory");
         atomic_store(&in->done, 1);
         return NULL;
@@ -380,17 +384,18 @@ static void *stdin_main(void *arg)
         struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
         if (poll(&pfd, 1, RUN_IDLE_MS * 2) <= 0)
             continue;
-        ssize_t n = ag_linebuf_fill(&lb, STDIN_FILENO);
-        if (n < 0 && errno == EAGAIN)
+        ssize_t n = ag_lines_fill(&lb);
+        int e = errno;
+        if (n < 0 && (e == EAGAIN || e == EINTR))
             continue;
         in->arrival_ms = now_ms();
         stdin_lines(in, &lb, n <= 0);
         if (n < 0)
-            say("stdin: %s", strerror(errno));
+            say("stdin: %s", strerror(e));
         if (n <= 0)
             break;
     }
-    ag_linebuf_free(&lb);
+    ag_lines_free(&lb);
     atomic_store(&in->done, 1);
     return NULL;
 }

@@ -335,13 +335,6 @@ static int64_t arrival_for(int fd)
     return now_ms();
 }
 
-static void count_oversize(struct ag_parser *p)
-{
-    p->st.lines++;
-    p->st.unparsed++;
-    p->st.oversize++;
-}
-
 static void scan_fd(struct scan *s, int fd, const char *name)
 {
     struct ag_lines r;
@@ -352,26 +345,28 @@ static void scan_fd(struct scan *s, int fd, const char *name)
     unsigned tick = 0;
     int rc;
 
-    if (ag_lines_open(&r, fd) < 0) {
+    if (ag_lines_init(&r, fd, AG_LINE_MAX, AG_LINES_CHUNK) < 0) {
         fprintf(stderr, "authguard: %s: out of memory\n", name);
         s->failed_inputs++;
         return;
     }
     while (!stop_requested && (rc = ag_lines_next(&r, &line, &len)) != AG_LINES_EOF) {
+        if (rc == AG_LINES_INTR)
+            continue; /* a signal: stop_requested says whether to go on */
         if (rc == AG_LINES_ERROR) {
             fprintf(stderr, "authguard: %s: read error: %s\n", name, strerror(r.err));
             s->failed_inputs++;
             break;
         }
         if (rc == AG_LINES_OVERSIZE)
-            count_oversize(s->parser);
+            ag_parse_oversize(s->parser);
         else if (ag_parse_line(s->parser, line, len, arrival, &ev) == AG_PARSE_EVENT)
             ag_pipeline_feed(s->pipe, &ev);
         if ((++tick & 0xffff) == 0)
             progress_show(s, r.bytes, 0);
     }
     s->prog.done += r.bytes;
-    ag_lines_close(&r);
+    ag_lines_free(&r);
 }
 
 static void scan_path(struct scan *s, const char *path)

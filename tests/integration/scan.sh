@@ -107,6 +107,44 @@ assert u == "\x1b[2J\"x\\ from 8.8.8.8 port 22 ssh2", repr(u)
 ' "$T/hostile.jsonl"
 tap_not "hostile input: no raw escape byte reaches the JSON" grep -q "$(printf '\033')" "$T/hostile.jsonl"
 
+# -- invisible and bidi characters in names never reach the screen raw --------------
+# Each hidden class in a user name and in the host name: the event table,
+# the finding and its summary show \uXXXX; the JSON keeps the exact name.
+"$PY" - "$T/bidi.log" <<'PYEOF'
+import sys
+hidden = [0x202e, 0x202a, 0x202d, 0x2066, 0x2067, 0x2069, 0x200b, 0x200e, 0x200f, 0x2028,
+          0x2029, 0xfeff, 0x061c, 0x180e, 0x2060, 0x2064, 0x00ad, 0xe0001]
+hdr = "2026-11-01T00:%02d:%02d+00:00 web\u202e-01 sshd[1]: "
+with open(sys.argv[1], "wb") as f:
+    for i, cp in enumerate(hidden):
+        f.write((hdr % (0, i) + "Failed password for invalid user adm" + chr(cp) + "in%d"
+                 " from 203.0.113.78 port 2222 ssh2\n" % i).encode())
+    for i in range(8):
+        f.write((hdr % (1, i) + "Failed password for ro\u202eot from 203.0.113.79 port 2222 "
+                 "ssh2\n").encode())
+    f.write((hdr % (1, 9) + "Accepted password for ro\u202eot from 203.0.113.79 port 2222 "
+             "ssh2\n").encode())
+PYEOF
+"$AG_BIN" scan --no-progress --color never --events "$T/bidi.log" >"$T/bidi.txt" 2>&1
+"$AG_BIN" scan --no-progress --json --events "$T/bidi.log" >"$T/bidi.jsonl" 2>/dev/null
+tap_grep "bidi: the events table shows U+202E escaped" 'ro\\u202eot +203\.0\.113\.79' "$T/bidi.txt"
+tap_grep "bidi: the built-in summary shows the names escaped" \
+    '^   - Users tried: .*adm\\\\u202ein0' "$T/bidi.txt"
+tap_grep "bidi: the compromise was raised and summarized" '^\[Critical\] Possible compromise' \
+    "$T/bidi.txt"
+tap_check "bidi: no raw hidden character in the terminal view or the JSON; JSON names exact" \
+    "$PY" -c '
+import json, sys
+hidden = [0x202e, 0x202a, 0x202d, 0x2066, 0x2067, 0x2069, 0x200b, 0x200e, 0x200f, 0x2028,
+          0x2029, 0xfeff, 0x061c, 0x180e, 0x2060, 0x2064, 0x00ad, 0xe0001]
+for path in sys.argv[1:]:
+    raw = open(path, "rb").read()
+    for cp in hidden:
+        assert chr(cp).encode() not in raw, (path, hex(cp))
+names = {json.loads(l).get("user", {}).get("name") for l in open(sys.argv[2])}
+assert "ro\u202eot" in names and "adm\u2066in3" in names, names
+' "$T/bidi.txt" "$T/bidi.jsonl"
+
 # -- configuration errors ------------------------------------------------------------
 printf '[rule.bruteforce]\nthreshold = six\n' >"$T/bad.conf"
 rc=0

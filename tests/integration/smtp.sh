@@ -64,7 +64,7 @@ scan() {
 # facts NAME: about the mails received and the findings written.
 facts() {
     "$PY" - "$T/$1.mail" "$T/$1.jsonl" >"$T/$1.facts" <<'EOF'
-import email, email.policy, json, sys
+import email, email.policy, json, re, sys
 mails = [json.loads(l) for l in open(sys.argv[1])]
 out = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
 uids = {o["finding_info"]["uid"] for o in out if o.get("class_uid") == 2004}
@@ -72,12 +72,16 @@ creates = sum(1 for o in out if o.get("class_uid") == 2004 and o["activity_id"] 
 f = {"mails": len(mails), "creates": creates}
 ok = {k: 0 for k in ("rcpt", "from", "to", "subject", "date", "msgid", "uid", "body",
                      "printable_headers", "model", "builtin_note", "login", "esc", "source_bedrock",
-                     "model_fenced", "own_first")}
+                     "model_fenced", "own_first", "hidden", "bidi_escaped")}
 # what only the model writes (the default answer and the hostile one)
 MODEL_ONLY = ("password-guessing bot", "rm -rf", "fix.sh", "```", "not written by the model")
+# Characters that are invisible or reorder text (bidi, zero-width, separators).
+hidden = [chr(c) for c in (0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068,
+                           0x2069, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2028, 0x2029,
+                           0xfeff, 0x061c, 0x180e, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064)]
 for m in mails:
     msg = email.message_from_string(m["data"], policy=email.policy.default)
-    raw_head = m["data"].split("\n\n", 1)[0]
+    raw_head = re.split(r"\r?\n\r?\n", m["data"], 1)[0]  # the wire has CRLF
     body = msg.get_content()
     ok["rcpt"] += sorted(m["rcpt_tos"]) == ["oncall@example.com", "soc@example.com"]
     ok["from"] += m["mail_from"] == "authguard@example.com" and str(msg["From"]) == "authguard@example.com"
@@ -100,6 +104,8 @@ for m in mails:
     ok["builtin_note"] += "the Bedrock summary is unavailable: HTTP 500" in body
     ok["login"] += m["login"] == "alert"
     ok["esc"] += "\x1b" in m["data"]
+    ok["hidden"] += any(h in m["data"] for h in hidden)
+    ok["bidi_escaped"] += "ro\\\\u202eot" in body
 f.update(ok)
 for k, v in f.items():
     print(k, v)
@@ -218,5 +224,21 @@ assert sp, subj
 want = "(user \"x'"'"') resolved, no action needed ('"'"'\")"
 assert all(s.endswith(want) for s in sp), (sp, want)
 ' "$T/spray.mail"
+
+# -- bidi and invisible characters never reach a mail raw -----------------------------------------------
+i=0
+while [ $i -lt 8 ]; do
+    printf 'Nov  9 04:07:%02d web\342\200\256-1 sshd[%d]: Failed password for ro\342\200\256ot from 203.0.113.46 port %d ssh2\n' \
+        $((10 + i)) $((4000 + i)) $((50000 + i))
+    i=$((i + 1))
+done >"$T/bidi.log"
+start_smtp bidi
+smtp_conf max_per_hour=100 >"$T/bidi.conf"
+scan bidi "$T/bidi.log"
+facts bidi
+tap_cmp "bidi: mailed" -gt "$(fact bidi mails)" 0
+tap_is "bidi: no raw bidi or invisible character in any mail" 0 "$(fact bidi hidden)"
+tap_is "bidi: the name is shown escaped in every body" "$(fact bidi mails)" "$(fact bidi bidi_escaped)"
+tap_is "bidi: every header is printable ASCII" "$(fact bidi mails)" "$(fact bidi printable_headers)"
 
 tap_done

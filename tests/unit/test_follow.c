@@ -1,6 +1,6 @@
-/* test_follow.c - the pieces under `authguard run`'s inputs: lines out of
- * reads that end anywhere (split lines, CRLF, oversize lines, a last line
- * without newline), a followed file through rename and truncation, the
+/* test_follow.c - the pieces under `authguard run`'s inputs (their lines
+ * are split by plugin/lines.c: see test_lines.c): a followed file through
+ * rename and truncation, oversize lines in it, the
  * journal cursor file written atomically, and the file positions: their
  * format, strict parsing, and resuming after a restart (same file,
  * truncated, rewritten, rotated by rename or copytruncate, gone, created). */
@@ -16,14 +16,19 @@
 #include "plugin/journald.h"
 
 struct got {
-    char text[8192];
+    char text[AG_LINE_MAX + 8192];
     size_t len;
     int n;
 };
 
+/* An oversize line (line NULL) shows as "<oversize>". */
 static void collect(void *ud, const char *line, size_t len)
 {
     struct got *g = ud;
+    if (!line) {
+        line = "<oversize>";
+        len = strlen(line);
+    }
     ck_assert_uint_lt(g->len + len + 1, sizeof g->text);
     memcpy(g->text + g->len, line, len);
     g->len += len;
@@ -32,72 +37,10 @@ static void collect(void *ud, const char *line, size_t len)
     g->n++;
 }
 
-static void drain_lines(struct ag_linebuf *lb, struct got *g)
-{
-    const char *line;
-    size_t len;
-    while (ag_linebuf_next(lb, &line, &len))
-        collect(g, line, len);
-}
-
 static void put(int fd, const char *s)
 {
     ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
 }
-
-START_TEST(lines_split_across_reads)
-{
-    int p[2];
-    struct ag_linebuf lb;
-    struct got g = {0};
-    const char *line;
-    size_t len;
-    ck_assert_int_eq(pipe(p), 0);
-    ck_assert_int_eq(ag_linebuf_init(&lb), 0);
-    put(p[1], "one\r\ntw");
-    ck_assert_int_gt(ag_linebuf_fill(&lb, p[0]), 0);
-    drain_lines(&lb, &g);
-    ck_assert_str_eq(g.text, "one|");
-    put(p[1], "o\n\nthree");
-    ck_assert_int_gt(ag_linebuf_fill(&lb, p[0]), 0);
-    drain_lines(&lb, &g);
-    ck_assert_str_eq(g.text, "one|two||");
-    close(p[1]);
-    ck_assert_int_eq(ag_linebuf_fill(&lb, p[0]), 0);
-    ck_assert_int_eq(ag_linebuf_rest(&lb, &line, &len), 1);
-    collect(&g, line, len);
-    ck_assert_str_eq(g.text, "one|two||three|");
-    ck_assert_int_eq(ag_linebuf_rest(&lb, &line, &len), 0);
-    close(p[0]);
-    ag_linebuf_free(&lb);
-}
-END_TEST
-
-/* A 100 KiB line is dropped and counted once; the lines around it stay. */
-START_TEST(oversize_line_is_skipped)
-{
-    char path[] = "/tmp/agfollowXXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    unlink(path);
-    put(fd, "before\n");
-    char *big = malloc(100 * 1024);
-    memset(big, 'A', 100 * 1024);
-    ck_assert_int_eq(write(fd, big, 100 * 1024), 100 * 1024);
-    free(big);
-    put(fd, "\nafter\n");
-    lseek(fd, 0, SEEK_SET);
-    struct ag_linebuf lb;
-    struct got g = {0};
-    ck_assert_int_eq(ag_linebuf_init(&lb), 0);
-    while (ag_linebuf_fill(&lb, fd) > 0)
-        drain_lines(&lb, &g);
-    ck_assert_str_eq(g.text, "before|after|");
-    ck_assert_uint_eq(lb.oversize, 1);
-    ag_linebuf_free(&lb);
-    close(fd);
-}
-END_TEST
 
 static void append(const char *path, const char *s)
 {
@@ -139,6 +82,45 @@ START_TEST(follow_rename_and_truncate)
     ag_follow_close(&f);
     unlink(path);
     unlink(old);
+    rmdir(dir);
+}
+END_TEST
+
+/* A line of exactly AG_LINE_MAX bytes whose newline comes in a later
+ * append is kept, as scan keeps it; one byte longer is reported once as
+ * oversize (to fn, as NULL), at its end, and the position moves past it
+ * only then. */
+START_TEST(follow_line_at_the_limit)
+{
+    char dir[] = "/tmp/agfollowXXXXXX", path[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/auth.log", dir);
+    char *big = malloc(AG_LINE_MAX + 2);
+    memset(big, 'L', AG_LINE_MAX + 1);
+    struct ag_follow f;
+    struct got g = {0};
+    append(path, "");
+    ck_assert_int_eq(ag_follow_open(&f, path, 1), 0);
+    for (size_t extra = 0; extra < 2; extra++) {
+        big[AG_LINE_MAX + extra] = '\0';
+        append(path, big);
+        ag_follow_poll(&f, 1 << 20, collect, &g);
+        ck_assert_int_eq(g.n, 2 * (int)extra);
+        append(path, "\r");
+        ag_follow_poll(&f, 1 << 20, collect, &g);
+        ck_assert_int_eq(g.n, 2 * (int)extra);
+        append(path, "\nnext\n");
+        ag_follow_poll(&f, 1 << 20, collect, &g);
+        big[AG_LINE_MAX + extra] = 'L';
+    }
+    ck_assert_int_eq(g.n, 4);
+    ck_assert_uint_eq(f.lines, 4);
+    ck_assert_ptr_nonnull(strstr(g.text, "|next|<oversize>|next|"));
+    ck_assert_uint_eq(strlen(g.text), AG_LINE_MAX + strlen("|next|<oversize>|next|"));
+    ck_assert_int_eq(f.done, (off_t)(2 * AG_LINE_MAX + 1 + 2 * strlen("\r\nnext\n")));
+    ag_follow_close(&f);
+    free(big);
+    unlink(path);
     rmdir(dir);
 }
 END_TEST
@@ -711,9 +693,8 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("follow");
     TCase *tc = tcase_create("follow");
-    tcase_add_test(tc, lines_split_across_reads);
-    tcase_add_test(tc, oversize_line_is_skipped);
     tcase_add_test(tc, follow_rename_and_truncate);
+    tcase_add_test(tc, follow_line_at_the_limit);
     tcase_add_test(tc, follow_symlink_retargeted);
     tcase_add_test(tc, cursor_file_round_trip);
     tcase_add_test(tc, position_format_round_trip);
