@@ -171,8 +171,9 @@ static const char *severity_color(int sev)
          : sev >= AG_SEV_MEDIUM ? "\033[1;33m" : "\033[1;36m";
 }
 
-/* authguard's own text, line by line, indented. It quotes attacker input:
- * escape it again. */
+/* authguard's own text, line by line, indented. The attacker input it
+ * quotes was escaped when it was built: escape nothing twice, but let
+ * nothing unsafe through either. */
 static void put_summary(struct ag_buf *b, const char *summary)
 {
     const char *p = summary;
@@ -180,7 +181,7 @@ static void put_summary(struct ag_buf *b, const char *summary)
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         ag_buf_puts(b, "   ");
-        ag_buf_text_safe(b, p, n);
+        ag_buf_text_visible(b, p, n);
         ag_buf_putc(b, '\n');
         p += n + (nl != NULL);
     }

@@ -209,14 +209,14 @@ static void text_escape_byte(struct ag_buf *b, unsigned char c)
     ag_buf_put(b, e, sizeof e);
 }
 
-void ag_buf_text_safe(struct ag_buf *b, const char *s, size_t n)
+static void text_escape(struct ag_buf *b, const char *s, size_t n, int double_backslash)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
         unsigned char c = u[i];
         if (c >= 0x20 && c < 0x7f) {
-            if (c == '\\')
+            if (c == '\\' && double_backslash)
                 ag_buf_putc(b, '\\');
             ag_buf_putc(b, (char)c);
             i++;
@@ -234,6 +234,16 @@ void ag_buf_text_safe(struct ag_buf *b, const char *s, size_t n)
             i += seq;
         }
     }
+}
+
+void ag_buf_text_safe(struct ag_buf *b, const char *s, size_t n)
+{
+    text_escape(b, s, n, 1);
+}
+
+void ag_buf_text_visible(struct ag_buf *b, const char *s, size_t n)
+{
+    text_escape(b, s, n, 0);
 }
 
 const char *ag_buf_cstr(struct ag_buf *b)

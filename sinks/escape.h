@@ -93,6 +93,12 @@ static inline void ag_buf_json_key(struct ag_buf *b, const char *key, int first)
  * doubled so the output is unambiguous. */
 void ag_buf_text_safe(struct ag_buf *b, const char *s, size_t n);
 
+/* The same for text that is escaped already, authguard's own summary whose
+ * builder put every name through ag_buf_text_safe: backslashes are kept as
+ * they are, so a name reads "ad\u202emin" once, not "ad\\u202emin", and
+ * anything unsafe that got in anyway is still escaped. */
+void ag_buf_text_visible(struct ag_buf *b, const char *s, size_t n);
+
 /* 1 for a code point no person should get raw: C1 controls, format
  * characters (Cf: bidi controls U+202A-202E and U+2066-2069, U+061C,
  * zero-width U+200B-200F, U+2060-2064, U+FEFF, tags...), the line and

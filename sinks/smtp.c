@@ -82,11 +82,12 @@ static void header_safe(char *out, size_t cap, const char *s)
     out[o] = '\0';
 }
 
+/* authguard's own summary, whose builder escaped every name it quotes. */
 static void put_body_text(struct ag_buf *b, const char *text)
 {
     while (*text) {
         size_t n = strcspn(text, "\n");
-        ag_buf_text_safe(b, text, n);
+        ag_buf_text_visible(b, text, n);
         ag_buf_puts(b, "\r\n");
         text += n + (text[n] == '\n');
     }

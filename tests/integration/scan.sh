@@ -129,7 +129,8 @@ PYEOF
 "$AG_BIN" scan --no-progress --json --events "$T/bidi.log" >"$T/bidi.jsonl" 2>/dev/null
 tap_grep "bidi: the events table shows U+202E escaped" 'ro\\u202eot +203\.0\.113\.79' "$T/bidi.txt"
 tap_grep "bidi: the built-in summary shows the names escaped" \
-    '^   - Users tried: .*adm\\\\u202ein0' "$T/bidi.txt"
+    '^   - Users tried: .*"adm\\u202ein0"' "$T/bidi.txt"
+tap_not "bidi: the summary's names are escaped once, not twice" grep -qF 'adm\\u202e' "$T/bidi.txt"
 tap_grep "bidi: the compromise was raised and summarized" '^\[Critical\] Possible compromise' \
     "$T/bidi.txt"
 tap_check "bidi: no raw hidden character in the terminal view or the JSON; JSON names exact" \

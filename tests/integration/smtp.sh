@@ -105,7 +105,7 @@ for m in mails:
     ok["login"] += m["login"] == "alert"
     ok["esc"] += "\x1b" in m["data"]
     ok["hidden"] += any(h in m["data"] for h in hidden)
-    ok["bidi_escaped"] += "ro\\\\u202eot" in body
+    ok["bidi_escaped"] += "ro\\u202eot" in body and "ro\\\\u202eot" not in body
 f.update(ok)
 for k, v in f.items():
     print(k, v)

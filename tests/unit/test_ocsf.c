@@ -229,6 +229,19 @@ START_TEST(rlo_in_a_name_exact)
 }
 END_TEST
 
+START_TEST(text_visible_escapes_once)
+{
+    /* A summary line whose builder escaped the name already: it passes as
+     * it is, and what is unsafe in it is still escaped. */
+    struct ag_buf b;
+    ag_buf_init(&b, mem, sizeof mem);
+    const char in[] = "Users tried: \"adm\\u202ein\\\\x\" \xe2\x80\xae\x1b[1m";
+    ag_buf_text_visible(&b, in, sizeof in - 1);
+    ck_assert_str_eq(ag_buf_cstr(&b),
+                     "Users tried: \"adm\\u202ein\\\\x\" \\u202e\\x1b[1m");
+}
+END_TEST
+
 START_TEST(buf_overflow_is_flagged_not_written)
 {
     char small[8];
@@ -338,6 +351,7 @@ static Suite *suite(void)
     tcase_add_test(tc, json_invalid_utf8_replaced);
     tcase_add_test(tc, json_valid_utf8_kept_c1_escaped);
     tcase_add_test(tc, text_safe_escapes_controls);
+    tcase_add_test(tc, text_visible_escapes_once);
     tcase_add_test(tc, hidden_characters_escaped_everywhere);
     tcase_add_test(tc, ordinary_characters_kept);
     tcase_add_test(tc, rlo_in_a_name_exact);
