@@ -47,6 +47,7 @@ struct jsonl {
     int have_writer, stopping;
     int fd, own_fd, regular;
     int repair;                /* the file's tail is checked before the first write */
+    int end_line;              /* it ends in a line not ours: a newline first */
     char *path;                /* for messages */
     enum ag_event_filter events;
     int hold;
@@ -96,37 +97,61 @@ static int cut_partial(struct jsonl *j, size_t partial)
     return ftruncate(j->fd, st.st_size - (off_t)partial);
 }
 
-/* A line cut short by a crash or a full disk in an earlier run would have
- * the next line glued to it: cut it off, before the first write (not at
- * open: a configuration check opens the file while the daemon writes it).
- * Read through a descriptor of its own, as the append one may not read. */
-static void cut_unterminated_tail(const char *path, int fd)
+/* Where the file's unterminated last line starts, if it has one: -1 when
+ * it ends with a newline (or is empty, or cannot be read). Read through a
+ * descriptor of its own, as the append one may not read. *ours: that line
+ * starts like a line of this sink ('{'), within a line's reach of the end. */
+static off_t unterminated_start(const char *path, int fd, int *ours)
 {
     struct stat st, rst;
+    *ours = 0;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
-        return;
+        return -1;
     int rfd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (rfd < 0)
-        return;
+        return -1;
     char buf[4096];
-    off_t end = st.st_size, keep = -1;
+    off_t end = st.st_size, start = -1;
+    int clean = 0;
     if (fstat(rfd, &rst) == 0 && rst.st_ino == st.st_ino && rst.st_dev == st.st_dev) {
-        while (end > 0 && st.st_size - end < (off_t)JSONL_REPAIR_MAX && keep < 0) {
+        while (end > 0 && st.st_size - end < (off_t)JSONL_REPAIR_MAX && start < 0) {
             size_t n = end < (off_t)sizeof buf ? (size_t)end : sizeof buf;
             if (pread(rfd, buf, n, end - (off_t)n) != (ssize_t)n)
                 break;
+            clean = end == st.st_size && buf[n - 1] == '\n';
+            if (clean)
+                break;
             const char *nl = memrchr(buf, '\n', n);
             if (nl)
-                keep = end - (off_t)n + (nl - buf) + 1;
+                start = end - (off_t)n + (nl - buf) + 1;
             end -= (off_t)n;
         }
-        if (keep < 0 && end == 0)
-            keep = 0;
+        if (!clean && start < 0)
+            start = end == 0 ? 0 : st.st_size; /* not found within reach: foreign */
+        char first;
+        *ours = !clean && start < st.st_size && pread(rfd, &first, 1, start) == 1 &&
+                first == '{';
     }
     close(rfd);
-    if (keep >= 0 && keep < st.st_size && ftruncate(fd, keep) == 0)
-        fprintf(stderr, "authguard: jsonl: %s: an unterminated last line (%lld bytes) was cut "
-                "off\n", path, (long long)(st.st_size - keep));
+    return clean ? -1 : start;
+}
+
+/* A line cut short by a crash or a full disk in an earlier run would have
+ * the next line glued to it. One of ours is cut off; one that is not (the
+ * path held something else) is ended with a newline, written with the
+ * first lines. Done before the first write, not at open: a configuration
+ * check opens the file while the daemon writes it. */
+static void repair_tail(struct jsonl *j)
+{
+    int ours;
+    off_t start = unterminated_start(j->path, j->fd, &ours);
+    if (start < 0)
+        return;
+    if (ours && ftruncate(j->fd, start) == 0) {
+        fprintf(stderr, "authguard: jsonl: %s: a cut last line was cut off\n", j->path);
+        return;
+    }
+    j->end_line = 1;
 }
 
 /* Writes b whole: 0. Else the error, with b holding what is still to be
@@ -139,10 +164,17 @@ static int write_buf(struct jsonl *j, struct ag_buf *b)
     int e = 0;
     if (j->repair) {
         j->repair = 0;
-        cut_unterminated_tail(j->path, j->fd);
+        repair_tail(j);
     }
     if (j->fd == STDOUT_FILENO)
         fflush(stdout); /* whatever a host printed there comes first */
+    while (j->end_line) {
+        ssize_t w = write(j->fd, "\n", 1);
+        if (w == 1)
+            j->end_line = 0;
+        else if (!(w < 0 && errno == EINTR))
+            return w < 0 ? errno : EIO; /* b is still whole */
+    }
     while (done < b->len) {
         ssize_t w = write(j->fd, b->p + done, b->len - done);
         if (w < 0 && errno == EINTR)

@@ -33,7 +33,8 @@ struct ag_jsonl_opts {
 /* path "-" is stdout. ctx is copied by pointer and must outlive the sink.
  * A file is opened without following a symbolic link, created with
  * o->mode; its unterminated last line, if any (a write cut short by a
- * crash), is cut off before the first write. */
+ * crash), is cut off before the first write, or ended with a newline when
+ * it is not a line of this sink. */
 struct ag_sink *ag_jsonl_open(const char *path, const struct ag_jsonl_opts *o,
                               const struct ag_ocsf_ctx *ctx, char *err, size_t errlen);
 

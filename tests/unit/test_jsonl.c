@@ -528,6 +528,28 @@ START_TEST(an_unterminated_last_line_is_cut_before_the_first_write)
 }
 END_TEST
 
+START_TEST(a_last_line_not_ours_is_ended_not_cut)
+{
+    char path[] = "/tmp/agjsonlXXXXXX", buf[64];
+    temp_file(path);
+    FILE *o = fopen(path, "w");
+    fputs("kept\nsomeone else's text", o);
+    fclose(o);
+    struct ag_sink *s = sink_at(path);
+    struct feeder f = {s, 80, 1};
+    feed(&f);
+    s->ops->destroy(s);
+    o = fopen(path, "r");
+    ck_assert_ptr_nonnull(fgets(buf, sizeof buf, o));
+    ck_assert_str_eq(buf, "kept\n");
+    ck_assert_ptr_nonnull(fgets(buf, sizeof buf, o));
+    ck_assert_str_eq(buf, "someone else's text\n");
+    ck_assert_int_eq(fgetc(o), '{'); /* the event, on a line of its own */
+    fclose(o);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(writer_thread_takes_no_signal)
 {
     struct ag_sink *s = sink_at("/dev/null");
@@ -552,6 +574,7 @@ static Suite *suite(void)
     tcase_add_test(tc, mode_key_is_validated);
     tcase_add_test(tc, a_planted_symlink_is_not_followed);
     tcase_add_test(tc, an_unterminated_last_line_is_cut_before_the_first_write);
+    tcase_add_test(tc, a_last_line_not_ours_is_ended_not_cut);
     tcase_add_test(tc, writer_thread_takes_no_signal);
     suite_add_tcase(s, tc);
     return s;
