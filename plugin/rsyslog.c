@@ -840,7 +840,9 @@ static void quiet_stderr(struct rs *r, int argc, char **argv)
         else if (!strncmp(argv[i], "--log=", 6))
             log_path = argv[i] + 6;
     }
-    int fd = log_path ? open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+    /* Never through a symbolic link: the log holds attacker-written text. */
+    int flags = O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+    int fd = log_path ? open(log_path, flags, 0600) : -1;
     if (fd < 0)
         fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (fd >= 0 && fd != STDERR_FILENO) {

@@ -37,6 +37,7 @@
 #define RUN_POS_FILE "/var/lib/authguard/files.pos"
 #define RUN_POS_EVERY 1000            /* lines between two saves of the positions */
 #define RUN_POS_AGE_MS 1000           /* ... or this long after a line was read */
+#define RUN_RELOAD_WAIT_S 3           /* how long a reload waits for the inputs */
 
 /* [input.file] and [input.stdin]; [input.journald] is journald.h's. */
 struct run_inputs {
@@ -253,7 +254,9 @@ static void checkpoint(struct input *in, int flush_ms)
     char err[AG_CONF_ERRLEN];
     long pending = ag_pipeline_flush(in->r->pipe, flush_ms);
     if (pending) {
-        say("journald: %ld outputs undelivered; cursor left at the last checkpoint", pending);
+        if (!in->save_failed)
+            say("journald: %ld outputs undelivered; cursor left at the last checkpoint", pending);
+        in->save_failed = 1;
         return;
     }
     if (ag_journald_save_cursor(in->jd, err, sizeof err) < 0) {
@@ -262,6 +265,8 @@ static void checkpoint(struct input *in, int flush_ms)
         in->save_failed = 1;
         return;
     }
+    if (in->save_failed)
+        say("journald: outputs delivered again; cursor saved");
     in->save_failed = 0;
 }
 
@@ -317,6 +322,8 @@ static void save_positions(struct input *in, int flush_ms)
         in->save_failed = 1;
         return;
     }
+    if (in->save_failed)
+        say("files: outputs delivered again; positions saved");
     in->save_failed = 0;
     in->pos_lines = lines;
 }
@@ -512,7 +519,19 @@ static void reload(struct run *r)
         say("reload refused: %s; still running the previous configuration", err);
         return;
     }
-    pthread_rwlock_wrlock(&r->gate);
+    /* An input may be waiting inside a sink for a full disk, holding the
+     * gate: the reload waits a while, not for ever, so signals are still
+     * seen. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += RUN_RELOAD_WAIT_S;
+    if (pthread_rwlock_timedwrlock(&r->gate, &until) != 0) {
+        say("reload postponed: an input is waiting for a sink that cannot write; send SIGHUP "
+            "again later");
+        free_inputs(&ni);
+        ag_config_free(&nc);
+        return;
+    }
     int kept = ag_engine_set_rules(ag_pipeline_engine(r->pipe), nc.engine.rules, err,
                                    sizeof err);
     pthread_rwlock_unlock(&r->gate);
@@ -550,9 +569,13 @@ static int wait_for_stop(struct run *r, const sigset_t *set)
     }
 }
 
+/* An input waiting in a sink for room (a full disk) is let go: what it
+ * held is counted undelivered, so no position moves past it. */
 static void stop_inputs(struct run *r)
 {
     atomic_store(&r->stop, 1);
+    if (r->pipe)
+        ag_pipeline_stop_waiting(r->pipe);
     for (size_t i = 0; i < r->n_in; i++)
         if (r->in[i].started)
             pthread_join(r->in[i].th, NULL);
@@ -612,7 +635,12 @@ static int setup(struct run *r, char *err, size_t errlen)
         return -1;
     ag_config_for_daemon(&r->cfg);
     r->pipe = ag_pipeline_new(&r->cfg, 0, err, errlen);
-    if (!r->pipe || ag_pipeline_add_configured_sinks(r->pipe, err, errlen) < 0)
+    if (!r->pipe)
+        return -1;
+    /* Positions stand for what was delivered: a sink holds and retries
+     * what it cannot write yet rather than drop it. */
+    ag_pipeline_hold_undelivered(r->pipe);
+    if (ag_pipeline_add_configured_sinks(r->pipe, err, errlen) < 0)
         return -1;
     return open_inputs(r, err, errlen);
 }
