@@ -170,10 +170,15 @@ static int write_buf(struct jsonl *j, struct ag_buf *b)
         fflush(stdout); /* whatever a host printed there comes first */
     while (j->end_line) {
         ssize_t w = write(j->fd, "\n", 1);
-        if (w == 1)
+        if (w == 1) {
             j->end_line = 0;
-        else if (!(w < 0 && errno == EINTR))
-            return w < 0 ? errno : EIO; /* b is still whole */
+        } else if (!(w < 0 && errno == EINTR)) {
+            /* The file may change before the next try (cut, rotated,
+             * emptied): look at its tail again then. b is still whole. */
+            j->end_line = 0;
+            j->repair = 1;
+            return w < 0 ? errno : EIO;
+        }
     }
     while (done < b->len) {
         ssize_t w = write(j->fd, b->p + done, b->len - done);

@@ -550,6 +550,43 @@ START_TEST(a_last_line_not_ours_is_ended_not_cut)
 }
 END_TEST
 
+/* fig: the flush at the limit, then the flush after the file was emptied
+ * and room came back. */
+static void foreign_tail_then_emptied(const char *path, long fig[FIGURES])
+{
+    limit_file_size(64); /* the foreign text fills it: even "\n" fails */
+    struct ag_sink *s = held_sink(path, 1);
+    if (!s)
+        _exit(2);
+    struct feeder f = {s, 90, 1};
+    feed(&f);
+    fig[0] = s->ops->flush(s, 0);
+    unlimit_file_size();
+    fig[1] = truncate(path, 0);
+    fig[2] = s->ops->flush(s, 5000);
+    s->ops->destroy(s);
+}
+
+/* The newline that would end someone else's last line is decided at each
+ * try, from the file as it is then: emptied meanwhile, it gets none. */
+START_TEST(a_failed_line_end_is_decided_again_at_the_next_try)
+{
+    char path[] = "/tmp/agjsonlXXXXXX";
+    temp_file(path);
+    FILE *o = fopen(path, "w");
+    for (int i = 0; i < 64; i++)
+        fputc('x', o);
+    fclose(o);
+    long fig[FIGURES];
+    run_limited(foreign_tail_then_emptied, path, fig);
+    ck_assert_int_gt(fig[0], 0);
+    ck_assert_int_eq(fig[1], 0);
+    ck_assert_int_eq(fig[2], 0);
+    expect_times(path, 90, 1); /* no empty first line */
+    unlink(path);
+}
+END_TEST
+
 START_TEST(writer_thread_takes_no_signal)
 {
     struct ag_sink *s = sink_at("/dev/null");
@@ -575,6 +612,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_planted_symlink_is_not_followed);
     tcase_add_test(tc, an_unterminated_last_line_is_cut_before_the_first_write);
     tcase_add_test(tc, a_last_line_not_ours_is_ended_not_cut);
+    tcase_add_test(tc, a_failed_line_end_is_decided_again_at_the_next_try);
     tcase_add_test(tc, writer_thread_takes_no_signal);
     suite_add_tcase(s, tc);
     return s;
