@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,10 +128,11 @@ struct rs {
     int done_cur;
     struct rs_stats st;
     time_t last_bad_report;
-    /* The seen file (seen_fd -1: none) and the JSON-lines file it guards
-     * (out_path NULL: none; both point into cfg). */
+    /* The seen file's ring, mapped (NULL: none), and the JSON-lines file
+     * it guards (out_path NULL: none; both paths point into cfg). */
     const char *seen_path, *out_path;
-    int seen_fd, out_fd, seen_failed;
+    struct rs_rec *ring;
+    int out_fd;
     uint64_t seen_seq;
 };
 
@@ -444,8 +446,12 @@ static void mark_done(struct rs *r, uint64_t hash)
  * once its outputs are written, and the restarted process must know what
  * the killed one wrote: each event message gets a record in a ring file,
  * "writing" before its outputs go to the sinks and "done" once they are
- * delivered. 32-byte records at 32-byte offsets never straddle a page, so
- * a kill leaves each record whole, old or new. */
+ * delivered. The ring is mapped shared: what is stored in it is the
+ * kernel's page cache at once, which a kill -9 does not take back, so a
+ * record costs no system call. A record being replaced is first marked
+ * unwritten (seq_done 0), and its seq_done is stored last: a kill between
+ * the stores leaves a record that is ignored, never one that says "done"
+ * of a message that is not. */
 struct rs_rec {
     uint64_t hash;
     uint64_t seq_done;  /* seq << 1 | done; 0: never written */
@@ -454,25 +460,27 @@ struct rs_rec {
 };
 
 #define RS_RING (RS_SEEN_SLOTS / 2u)
+#define RS_RING_BYTES (RS_RING * sizeof(struct rs_rec))
 
 static void seen_put(struct rs *r, uint64_t hash, int done)
 {
-    if (r->seen_fd < 0)
+    if (!r->ring)
         return;
-    struct rs_rec rec = {.hash = hash, .seq_done = r->seen_seq << 1 | (uint64_t)(done != 0)};
-    struct stat st;
-    if (!done && r->out_fd >= 0 && fstat(r->out_fd, &st) == 0) {
-        rec.out_size = (uint64_t)st.st_size;
-        rec.out_ino = (uint64_t)st.st_ino;
-    }
-    off_t at = (off_t)(r->seen_seq % RS_RING) * (off_t)sizeof rec;
-    if (pwrite(r->seen_fd, &rec, sizeof rec, at) != (ssize_t)sizeof rec && !r->seen_failed) {
-        r->seen_failed = 1;
-        report(r, "%s: %s; a message sent again after a restart may be written twice",
-               r->seen_path, strerror(errno));
-    }
-    if (done)
+    struct rs_rec *rec = &r->ring[r->seen_seq % RS_RING];
+    uint64_t seq_done = r->seen_seq << 1 | (uint64_t)(done != 0);
+    if (done) {
+        __atomic_store_n(&rec->seq_done, seq_done, __ATOMIC_RELEASE);
         r->seen_seq++;
+        return;
+    }
+    struct stat st;
+    int have_out = r->out_fd >= 0 && fstat(r->out_fd, &st) == 0;
+    __atomic_store_n(&rec->seq_done, 0, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    rec->hash = hash;
+    rec->out_size = have_out ? (uint64_t)st.st_size : 0;
+    rec->out_ino = have_out ? (uint64_t)st.st_ino : 0;
+    __atomic_store_n(&rec->seq_done, seq_done, __ATOMIC_RELEASE);
 }
 
 /* The newest record says "writing": the process died while its outputs
@@ -494,18 +502,38 @@ static void seen_undo(struct rs *r, const struct rs_rec *rec)
 
 static void seen_load(struct rs *r)
 {
-    struct rs_rec *ring = calloc(RS_RING, sizeof *ring), newest = {0};
-    ssize_t n = ring ? pread(r->seen_fd, ring, RS_RING * sizeof *ring, 0) : -1;
-    for (ssize_t i = 0; i < n / (ssize_t)sizeof *ring; i++) {
-        if (ring[i].seq_done & 1)
-            mark_done(r, ring[i].hash);
-        if (ring[i].seq_done > newest.seq_done)
-            newest = ring[i];
+    struct rs_rec newest = {0};
+    for (size_t i = 0; i < RS_RING; i++) {
+        const struct rs_rec *rec = &r->ring[i];
+        if (rec->seq_done & 1)
+            mark_done(r, rec->hash);
+        if (rec->seq_done > newest.seq_done)
+            newest = *rec;
     }
-    free(ring);
     r->seen_seq = (newest.seq_done >> 1) + 1;
     if (newest.seq_done && !(newest.seq_done & 1))
         seen_undo(r, &newest);
+}
+
+/* The ring file, its blocks allocated before it is mapped: a page stored
+ * to on a full disk would otherwise kill the process with SIGBUS. */
+static int seen_map(struct rs *r)
+{
+    int fd = open(r->seen_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -1;
+    int e = posix_fallocate(fd, 0, (off_t)RS_RING_BYTES);
+    void *m = e ? MAP_FAILED
+                : mmap(NULL, RS_RING_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+        e = e ? e : errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    close(fd); /* the mapping keeps the file */
+    r->ring = m;
+    return 0;
 }
 
 /* [input.rsyslog] seen_file, and [sink.jsonl] path to cut an interrupted
@@ -515,7 +543,7 @@ static int seen_open(struct rs *r, char *err, size_t errlen)
 {
     const struct ag_conf *c = r->cfg.conf;
     const char *seen = RS_SEEN_FILE, *out = "-";
-    r->seen_fd = r->out_fd = -1;
+    r->out_fd = -1;
     if (ag_conf_str(c, "input.rsyslog", "seen_file", &seen, err, errlen) < 0 ||
         ag_conf_check_unused(c, "input.rsyslog", err, errlen) < 0 ||
         (ag_conf_has_section(c, "sink.jsonl") &&
@@ -525,8 +553,7 @@ static int seen_open(struct rs *r, char *err, size_t errlen)
     if (!*seen || r->o.mmexternal)
         return 0;
     r->seen_path = seen;
-    r->seen_fd = open(seen, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (r->seen_fd < 0)
+    if (seen_map(r) < 0)
         report(r, "%s: %s; running without it: a message sent again after a restart may be "
                   "written twice", seen, strerror(errno));
     else
@@ -736,7 +763,7 @@ static int setup(struct rs *r, char *err, size_t errlen)
     ag_pipeline_add_sink(r->pipe, &r->cap->base);
     if (ag_pipeline_add_configured_sinks(r->pipe, err, errlen) < 0)
         return -1;
-    if (r->seen_fd >= 0 && r->out_path)
+    if (r->ring && r->out_path)
         r->out_fd = open(r->out_path, O_RDONLY | O_CLOEXEC);
     return 0;
 }
@@ -924,8 +951,8 @@ static void teardown(struct rs *r)
     for (int i = 0; i < 3; i++)
         free(i ? r->done[i - 1].slot : r->pending.slot);
     free(r->pending.counts);
-    if (r->seen_fd >= 0)
-        close(r->seen_fd);
+    if (r->ring)
+        munmap(r->ring, RS_RING_BYTES);
     if (r->out_fd >= 0)
         close(r->out_fd);
 }
@@ -936,7 +963,7 @@ int ag_rsyslog_main(int argc, char **argv)
     char err[AG_CONF_ERRLEN];
     memset(&r, 0, sizeof r);
     r.log = stderr;
-    r.seen_fd = r.out_fd = -1;
+    r.out_fd = -1;
     if (has_arg(argc, argv, "--mmexternal"))
         quiet_stderr(&r, argc, argv);
     int prc = parse_opts(&r, argc, argv);

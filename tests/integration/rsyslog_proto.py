@@ -25,7 +25,7 @@ import struct
 import subprocess
 import sys
 
-LIMIT = 64 * 1024
+LIMIT = 1024 * 1024  # above the seen file (256 KiB), which is allocated at start
 
 
 def jm(i, user, port):
