@@ -260,7 +260,8 @@ static int build_parts(struct ag_engine *e, char *err, size_t errlen)
     uint32_t cooldown[AG_RULE_COUNT];
     for (int r = 0; r < AG_RULE_COUNT; r++)
         cooldown[r] = e->cfg.rules[r].cooldown_s;
-    if (ag_open_new(&e->open, e->cfg.open_findings, e->cfg.hash_key, cooldown) != 0)
+    uint32_t episode_s = (uint32_t)(e->late_ms / 1000);
+    if (ag_open_new(&e->open, e->cfg.open_findings, e->cfg.hash_key, cooldown, episode_s) != 0)
         return fail(err, errlen, "open findings: cannot allocate %u entries",
                     e->cfg.open_findings);
     unsigned stripes = e->cfg.synchronous ? 1 : RECENT_STRIPES;
@@ -720,6 +721,7 @@ static void trip(struct feed *f, enum ag_rule r, const struct ag_key *key,
     q->window_s = rc->window_s;
     q->time_ms = f->t;
     q->created_ms = res.created_ms;
+    q->episode_ms = res.episode_ms;
     q->key_w[0] = key->w[0];
     q->key_w[1] = key->w[1];
     key_text(f, kind, q);

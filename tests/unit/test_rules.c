@@ -16,6 +16,8 @@
 #define T0 1700000000000LL
 #define SEC 1000LL
 #define MIN (60 * SEC)
+/* the longest default window: the open-finding table's episode */
+#define EPISODE_S (6 * 3600)
 
 struct capture {
     int events;
@@ -987,7 +989,7 @@ START_TEST(open_table_create_suppress_update_close)
         cd[i] = 900;
     uint64_t hk[2] = {1, 2};
     struct ag_open *o = NULL;
-    ck_assert_int_eq(ag_open_new(&o, 64, hk, cd), 0);
+    ck_assert_int_eq(ag_open_new(&o, 64, hk, cd, EPISODE_S), 0);
     struct ag_key k = {.kind = AG_KEY_SRC, .w = {5, 5}};
     struct ag_trip_result r;
     ck_assert_int_eq(ag_open_is_open(o, AG_RULE_SCAN, &k, T0), 0);
@@ -1007,12 +1009,22 @@ START_TEST(open_table_create_suppress_update_close)
     ag_open_trip(o, AG_RULE_SCAN, &k, T0 + 17 * MIN + 30 * SEC, 21, &r);
     ck_assert_int_eq(r.what, AG_TRIP_UPDATE);
     ck_assert_uint_eq(r.update_seq, 2);
-    ck_assert_int_eq(ag_open_is_open(o, AG_RULE_SCAN, &k, T0 + 32 * MIN), 1);
-    /* 15 min without a trip: closed; the next trip opens a new one */
-    ck_assert_int_eq(ag_open_is_open(o, AG_RULE_SCAN, &k, T0 + 33 * MIN), 0);
-    ag_open_trip(o, AG_RULE_SCAN, &k, T0 + 33 * MIN, 10, &r);
+    ck_assert_int_eq(ag_open_is_open(o, AG_RULE_SCAN, &k, T0 + 33 * MIN), 1);
+    /* a late trip (before the last report) is the same finding, not news */
+    ag_open_trip(o, AG_RULE_SCAN, &k, T0 - 30 * MIN, 21, &r);
+    ck_assert_int_eq(r.what, AG_TRIP_SUPPRESSED);
+    ck_assert_int_eq(r.created_ms, T0);
+    /* the episode is the finding's: quiet for an hour, still the same one */
+    ag_open_trip(o, AG_RULE_SCAN, &k, T0 + 90 * MIN, 21, &r);
+    ck_assert_int_eq(r.what, AG_TRIP_UPDATE);
+    ck_assert_uint_eq(r.update_seq, 3);
+    /* the next episode opens a new finding */
+    int64_t next = (T0 / 1000 / EPISODE_S + 1) * EPISODE_S * 1000;
+    ck_assert_int_eq(ag_open_is_open(o, AG_RULE_SCAN, &k, next), 0);
+    ag_open_trip(o, AG_RULE_SCAN, &k, next + MIN, 10, &r);
     ck_assert_int_eq(r.what, AG_TRIP_CREATE);
-    ck_assert_int_eq(r.created_ms, T0 + 33 * MIN);
+    ck_assert_int_eq(r.created_ms, next + MIN);
+    ck_assert_int_eq(r.episode_ms, next);
     ag_open_free(o);
 }
 END_TEST
@@ -1024,7 +1036,7 @@ START_TEST(open_table_full_then_reused_after_close)
         cd[i] = 60;
     uint64_t hk[2] = {3, 4};
     struct ag_open *o = NULL;
-    ck_assert_int_eq(ag_open_new(&o, 8, hk, cd), 0); /* one group */
+    ck_assert_int_eq(ag_open_new(&o, 8, hk, cd, EPISODE_S), 0); /* one group */
     struct ag_trip_result r;
     for (uint64_t i = 0; i < 8; i++) {
         struct ag_key k = {.kind = AG_KEY_SRC, .w = {i, 0}};
@@ -1034,7 +1046,11 @@ START_TEST(open_table_full_then_reused_after_close)
     struct ag_key k9 = {.kind = AG_KEY_SRC, .w = {9, 0}};
     ag_open_trip(o, AG_RULE_BRUTEFORCE, &k9, T0 + SEC, 6, &r);
     ck_assert_int_eq(r.what, AG_TRIP_FULL);
-    ag_open_trip(o, AG_RULE_BRUTEFORCE, &k9, T0 + 10 * MIN, 6, &r);
+    /* entries take late trips for a whole episode after their own */
+    int64_t next = (T0 / 1000 / EPISODE_S + 1) * EPISODE_S * 1000;
+    ag_open_trip(o, AG_RULE_BRUTEFORCE, &k9, next + 10 * MIN, 6, &r);
+    ck_assert_int_eq(r.what, AG_TRIP_FULL);
+    ag_open_trip(o, AG_RULE_BRUTEFORCE, &k9, next + EPISODE_S * 1000 + 2 * MIN, 6, &r);
     ck_assert_int_eq(r.what, AG_TRIP_CREATE);
     ag_open_free(o);
 }
