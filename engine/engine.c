@@ -595,11 +595,21 @@ static uint32_t bucket(const struct feed *f, enum ag_rule r)
     return ag_window_bucket(f->t, f->e->width_ms[r]);
 }
 
+/* Counts n at the event's bucket and returns what the rule compares: the
+ * fullest window holding that bucket, so an event delivered after newer
+ * ones still completes the windows they opened. */
 static uint32_t ring_add(struct feed *f, struct ag_slot *s, enum ag_rule r, uint32_t n)
 {
     if (!rule_on(f, r))
         return 0;
-    return ag_ring_add(&s->ring[ag_rule_ring(r)], bucket(f, r), n, f->e->max_back[r]);
+    _Atomic uint64_t *ring = &s->ring[ag_rule_ring(r)];
+    uint32_t j = bucket(f, r);
+    uint32_t v = ag_ring_add(ring, j, n, f->e->max_back[r]);
+    uint64_t w = atomic_load_explicit(ring, memory_order_relaxed);
+    if (ag_ring_newest_is(w, j))
+        return v; /* in order: the window ending here is the only one */
+    uint32_t p = ag_ring_peak(w, j);
+    return p > v ? p : v;
 }
 
 static uint32_t ring_read(const struct feed *f, struct ag_slot *s, enum ag_rule r)
