@@ -587,8 +587,7 @@ const struct ag_conf_key *ag_conf_key_find(const struct ag_conf_key *keys, const
     return NULL;
 }
 
-/* 90000 -> "90s", 3600000 -> "1h": the largest unit that divides it. */
-static void fmt_duration(char *buf, size_t n, uint64_t ms)
+void ag_conf_format_duration(char *buf, size_t n, uint64_t ms)
 {
     static const struct { const char *unit; uint64_t ms; } units[] = {
         {"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
@@ -615,8 +614,8 @@ void ag_conf_key_describe(const struct ag_conf_key *k, char *buf, size_t n)
         return;
     case AG_CONF_DURATION:
     case AG_CONF_SECONDS:
-        fmt_duration(lo, sizeof lo, k->min);
-        fmt_duration(hi, sizeof hi, k->max);
+        ag_conf_format_duration(lo, sizeof lo, k->min);
+        ag_conf_format_duration(hi, sizeof hi, k->max);
         snprintf(buf, n, "a duration from %s to %s", lo, hi);
         return;
     case AG_CONF_ENUM:

@@ -123,6 +123,9 @@ void ag_conf_print_defaults(FILE *f, const struct ag_conf_section *s);
 /* The section as a man(7) list: each key in bold with its type, default, help. */
 void ag_conf_print_man(FILE *f, const struct ag_conf_section *s);
 
+/* 90000 -> "90s", 3600000 -> "1h": the largest unit that divides ms. */
+void ag_conf_format_duration(char *buf, size_t n, uint64_t ms);
+
 /* Parsers behind the getters, for values that come from elsewhere. */
 int ag_parse_duration_ms(const char *s, int64_t *out);
 int ag_parse_bool(const char *s, int *out);
