@@ -565,7 +565,9 @@ int ag_conf_read(const struct ag_conf *c, const char *section, const struct ag_c
         void *field = (char *)out + k->offset;
         if (k->type == AG_CONF_PREFIX)
             continue;
-        if (k->def && store_text(k, k->def, field) < 0) {
+        if (!k->def)
+            memset(field, 0, k->size); /* NULL, 0: no default */
+        else if (store_text(k, k->def, field) < 0) {
             errf(err, errlen, "[%s] %s: the built-in default '%s' does not parse", section,
                  k->name, k->def);
             return -1;

@@ -110,7 +110,8 @@ struct ag_conf_section {
 };
 
 /* Fills the struct at out from [section] through keys: each field gets its
- * default, then the file's value if set. 0, or -1 with the getters' error. */
+ * default (zero or NULL without one), then the file's value if set. 0, or
+ * -1 with the getters' error. */
 int ag_conf_read(const struct ag_conf *c, const char *section, const struct ag_conf_key *keys,
                  void *out, char *err, size_t errlen);
 /* The key of the table named name, or NULL (a PREFIX entry matches its keys). */

@@ -185,6 +185,7 @@ START_TEST(a_key_table_fills_a_struct)
     ck_assert_uint_eq(t.mode, 0640);
     ck_assert_str_eq(t.name, "x");
     ck_assert_str_eq(t.empty, "");
+    ck_assert_ptr_null(t.none);
     ag_conf_free(c);
 
     ck_assert_int_eq(ag_conf_load_string(&c, "t.conf",
