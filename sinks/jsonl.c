@@ -532,18 +532,32 @@ struct ag_sink *ag_jsonl_new(const char *path, enum ag_event_filter events,
     return ag_jsonl_open(path, &o, ctx, err, errlen);
 }
 
+struct jsonl_keys {
+    const char *path;
+    int events;     /* enum ag_event_filter */
+    unsigned mode;
+};
+
+#define JSONL_FIELD(m) AG_CONF_FIELD(struct jsonl_keys, m)
+static const char *const event_modes[] = {"all", "failures", "none", NULL};
+static const struct ag_conf_key jsonl_keys[] = {
+    {"path", AG_CONF_PATH, JSONL_FIELD(path), .def = "-",
+     .help = "The file OCSF JSON lines go to, or - for stdout; a symbolic link is refused."},
+    {"events", AG_CONF_ENUM, JSONL_FIELD(events), .choices = event_modes, .def = "all",
+     .help = "Which events to write besides findings."},
+    {"mode", AG_CONF_MODE, JSONL_FIELD(mode), .def = "0600",
+     .help = "Permissions of the file, whatever the umask (it holds raw auth.log lines)."},
+    {NULL}};
+
+const struct ag_conf_section ag_jsonl_section = {
+    "sink.jsonl", "Events and findings as OCSF JSON lines, to a file or stdout.", jsonl_keys};
+
 struct ag_sink *ag_jsonl_create(const struct ag_sink_env *env, char *err, size_t errlen)
 {
-    const struct ag_conf *c = env->conf;
-    static const char *const modes[] = {"all", "failures", "none", NULL};
-    const char *path = "-";
-    int events = AG_EVENTS_ALL;
-    unsigned mode = AG_JSONL_MODE;
-    if (ag_conf_str(c, "sink.jsonl", "path", &path, err, errlen) < 0 ||
-        ag_conf_enum(c, "sink.jsonl", "events", modes, &events, err, errlen) < 0 ||
-        ag_conf_file_mode(c, "sink.jsonl", "mode", &mode, err, errlen) < 0)
+    struct jsonl_keys k;
+    if (ag_conf_read(env->conf, "sink.jsonl", jsonl_keys, &k, err, errlen) < 0)
         return NULL;
-    struct ag_jsonl_opts o = {.events = (enum ag_event_filter)events, .mode = mode,
+    struct ag_jsonl_opts o = {.events = (enum ag_event_filter)k.events, .mode = k.mode,
                               .hold = env->hold_undelivered};
-    return ag_jsonl_open(path, &o, env->ocsf, err, errlen);
+    return ag_jsonl_open(k.path, &o, env->ocsf, err, errlen);
 }

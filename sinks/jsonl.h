@@ -46,4 +46,8 @@ struct ag_sink *ag_jsonl_new(const char *path, enum ag_event_filter events,
  * mode (default 0600); hold as env->hold_undelivered says. */
 struct ag_sink *ag_jsonl_create(const struct ag_sink_env *env, char *err, size_t errlen);
 
+/* The keys of [sink.jsonl]: names, types, bounds, defaults, help. */
+struct ag_conf_section;
+extern const struct ag_conf_section ag_jsonl_section;
+
 #endif
