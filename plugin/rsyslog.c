@@ -508,20 +508,35 @@ static void seen_load(struct rs *r)
         seen_undo(r, &newest);
 }
 
+struct rsyslog_keys {
+    const char *seen_file;
+};
+
+static const struct ag_conf_key rsyslog_keys[] = {
+    {"seen_file", AG_CONF_PATH, AG_CONF_FIELD(struct rsyslog_keys, seen_file),
+     .def = RS_SEEN_FILE,
+     .help = "The last 8192 messages delivered, so a batch sent again is dropped; empty: none."},
+    {NULL}};
+
+const struct ag_conf_section ag_rsyslog_section = {
+    "input.rsyslog", "`authguard rsyslog` (omprog): what survives a restart.", rsyslog_keys};
+
 /* [input.rsyslog] seen_file, and [sink.jsonl] path to cut an interrupted
  * write in. A file that cannot be kept is reported, not fatal: nothing is
  * lost without it, a kill may only repeat a batch. */
 static int seen_open(struct rs *r, char *err, size_t errlen)
 {
     const struct ag_conf *c = r->cfg.conf;
-    const char *seen = RS_SEEN_FILE, *out = "-";
+    const char *out = "-";
+    struct rsyslog_keys k;
     r->seen_fd = r->out_fd = -1;
-    if (ag_conf_str(c, "input.rsyslog", "seen_file", &seen, err, errlen) < 0 ||
+    if (ag_conf_read(c, "input.rsyslog", rsyslog_keys, &k, err, errlen) < 0 ||
         ag_conf_check_unused(c, "input.rsyslog", err, errlen) < 0 ||
         (ag_conf_has_section(c, "sink.jsonl") &&
          ag_conf_str(c, "sink.jsonl", "path", &out, err, errlen) < 0))
         return -1;
     r->out_path = strcmp(out, "-") ? out : NULL;
+    const char *seen = k.seen_file;
     if (!*seen || r->o.mmexternal)
         return 0;
     r->seen_path = seen;

@@ -6,4 +6,8 @@
 
 int ag_rsyslog_main(int argc, char **argv);
 
+/* The keys of [input.rsyslog]. */
+struct ag_conf_section;
+extern const struct ag_conf_section ag_rsyslog_section;
+
 #endif
