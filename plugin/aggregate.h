@@ -7,4 +7,8 @@
 
 int ag_aggregate_main(int argc, char **argv);
 
+/* The keys of [aggregate]. */
+struct ag_conf_section;
+extern const struct ag_conf_section ag_aggregate_section;
+
 #endif
