@@ -1128,8 +1128,8 @@ static void bedrock_destroy(struct ag_sink *sk)
     for (; s->n; s->n--, s->head = (s->head + 1) % s->c.queue)
         job_free(&s->q[s->head]);
     if (getenv("AG_BEDROCK_STATS"))
-        fprintf(stderr, "bedrock: %lu queued, %lu dropped (queue full), %lu in cooldown, "
-                        "%lu calls, %lu retries, %lu summaries, %lu fallbacks\n",
+        ag_logf(&s->env.log, AG_LOG_INFO, "bedrock", "%lu queued, %lu dropped (queue full), "
+                "%lu in cooldown, %lu calls, %lu retries, %lu summaries, %lu fallbacks",
                 atomic_load(&s->st.queued), atomic_load(&s->st.dropped_full),
                 atomic_load(&s->st.cooldown), atomic_load(&s->st.calls),
                 atomic_load(&s->st.retries), atomic_load(&s->st.ok), atomic_load(&s->st.failed));

@@ -20,6 +20,7 @@ int ag_event_filter_pass(enum ag_event_filter filter, enum ag_kind kind);
 
 struct ag_jsonl_opts {
     enum ag_event_filter events;
+    struct ag_log log;  /* where its messages go; zero: standard error */
     unsigned mode;  /* permissions of the file: set when it is created or opened */
     /* 1: a write that fails for want of room (ENOSPC, EDQUOT, EFBIG) keeps
      * its lines and writes them again until they are out; flush reports them

@@ -32,6 +32,7 @@ struct kafka {
     rd_kafka_t *rk;
     rd_kafka_topic_t *t_events, *t_findings;
     const struct ag_ocsf_ctx *ctx;
+    struct ag_log log;
     enum ag_event_filter events;
     enum ag_kafka_full full;
     int flush_timeout_ms;
@@ -105,15 +106,17 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
         if (!k->user_debug)
             return;
     }
-    fprintf(stderr, "authguard: kafka: %s: %s\n", fac, buf);
+    ag_logf(&k->log, level <= 3 ? AG_LOG_ERROR : level == 4 ? AG_LOG_WARNING
+                     : level <= 6 ? AG_LOG_INFO : AG_LOG_DEBUG, "kafka", "%s: %s", fac, buf);
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
+    struct kafka *k = opaque;
     /* Transport errors while a broker is away are expected and retried;
      * fatal ones (e.g. idempotence broken) are not. */
     if (err == RD_KAFKA_RESP_ERR__FATAL || err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-        fprintf(stderr, "authguard: kafka: %s: %s\n", rd_kafka_err2name(err), reason);
+        ag_logf(&k->log, AG_LOG_ERROR, "kafka", "%s: %s", rd_kafka_err2name(err), reason);
 }
 
 static void *poll_loop(void *arg)
@@ -472,15 +475,15 @@ static int start(struct kafka *k, const struct ag_conf *c, const struct settings
     if (check_reachable(k, st, err, errlen) < 0) {
         if (st->start_fail)
             return -1;
-        fprintf(stderr, "authguard: %s; buffering until it is\n", err);
+        ag_logf(&k->log, AG_LOG_WARNING, NULL, "%s; buffering until it is", err);
     } else if (k->want_idempotence) {
         /* The broker answered, so librdkafka has queued the lines saying
          * which features it enabled; they reach on_log only through
          * rd_kafka_poll(), and the poll thread is not running yet. */
         rd_kafka_poll(k->rk, 0);
         if (!atomic_load(&k->idempotent))
-            fprintf(stderr, "authguard: [%s] brokers = %s: librdkafka %s did not enable "
-                            "IdempotentProducer: retries may duplicate messages\n",
+            ag_logf(&k->log, AG_LOG_WARNING, NULL, "[%s] brokers = %s: librdkafka %s did "
+                    "not enable IdempotentProducer: retries may duplicate messages",
                     AG_KAFKA_SECTION, st->brokers, rd_kafka_version_str());
     }
     if (ag_thread_start(&k->poller, NULL, "ag-kafka", poll_loop, k) != 0) {
@@ -512,6 +515,7 @@ struct ag_sink *ag_kafka_create_brokers(const struct ag_sink_env *env, const cha
     pthread_mutex_init(&k->reasons_lock, NULL);
     k->base.ops = &kafka_ops;
     k->ctx = env->ocsf;
+    k->log = env->log;
     k->events = (enum ag_event_filter)st.events;
     k->full = (enum ag_kafka_full)st.full;
     k->flush_timeout_ms = (int)st.flush_timeout_ms;

@@ -62,6 +62,7 @@ struct smtp {
     int64_t sent_at[RATE_MAX]; /* ring of send times, for the hourly limit */
     size_t sent_head, sent_n;
     unsigned long sent, suppressed, failed, suppressed_unreported;
+    struct ag_log log;      /* where failures are reported */
 };
 
 static int64_t now_ms(void)
@@ -271,7 +272,7 @@ static void deliver(struct smtp *s, CURL *h, struct mail *m, char *mem)
         ag_buf_printf(&b, "\r\n(%lu earlier findings were not mailed: at most %llu mails per "
                           "hour)\r\n", missed, (unsigned long long)s->per_hour);
     if (send_mail(s, h, b.p, b.len, err, sizeof err) < 0) {
-        fprintf(stderr, "authguard: [%s] finding %s not mailed: %s\n", SEC, m->f->uid, err);
+        ag_logf(&s->log, AG_LOG_ERROR, "smtp", "finding %s not mailed: %s", m->f->uid, err);
         pthread_mutex_lock(&s->lock);
         s->failed++;
         pthread_mutex_unlock(&s->lock);
@@ -461,8 +462,8 @@ static void smtp_destroy(struct ag_sink *sk)
     for (size_t i = 0; i < EARLY_MAX; i++)
         free(s->early[i].summary);
     if (getenv("AG_SMTP_STATS"))
-        fprintf(stderr, "smtp: %lu sent, %lu suppressed by the rate limit\n", s->sent,
-                s->suppressed);
+        ag_logf(&s->log, AG_LOG_INFO, "smtp", "%lu sent, %lu suppressed by the rate limit",
+                s->sent, s->suppressed);
     curl_global_cleanup();
     memset(s->pass, 0, sizeof s->pass);
     pthread_cond_destroy(&s->cv);
@@ -581,6 +582,7 @@ struct ag_sink *ag_smtp_create(const struct ag_sink_env *env, char *err, size_t 
         return NULL;
     }
     s->summarizer = ag_conf_has_section(env->conf, "sink.bedrock");
+    s->log = env->log;
     s->base.ops = &smtp_ops;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cv, NULL);
