@@ -152,6 +152,17 @@ static void report(struct rs *r, const char *fmt, ...)
     fflush(r->log);
 }
 
+/* The sinks' messages go to the report file too; without one, to stderr. */
+static void rs_log(void *ud, enum ag_log_level level, const char *component, const char *msg)
+{
+    struct rs *r = ud;
+    if (!r->log) {
+        ag_log_stderr(NULL, level, component, msg);
+        return;
+    }
+    report(r, "%s%s%s", component ? component : "", component ? ": " : "", msg);
+}
+
 /* Bad input is answered normally and reported at most once a second, with
  * a safe excerpt, so a flood of garbage cannot flood the report file. */
 static void report_bad(struct rs *r, const char *why, const char *line, size_t len)
@@ -748,6 +759,7 @@ static int setup(struct rs *r, char *err, size_t errlen)
     if (!(r->pipe = ag_pipeline_new(&r->cfg, 1, err, errlen)))
         return -1;
     r->cap->base.ops = &capture_ops;
+    ag_pipeline_set_log(r->pipe, rs_log, r);
     ag_pipeline_add_sink(r->pipe, &r->cap->base);
     if (ag_pipeline_add_configured_sinks(r->pipe, err, errlen) < 0)
         return -1;
