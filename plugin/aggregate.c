@@ -234,6 +234,14 @@ static int load_settings(const struct ag_conf *c, struct settings *s, char *err,
     return ag_conf_check_unused(c, SEC, err, errlen);
 }
 
+int ag_aggregate_check_config(const struct ag_conf *c, char *err, size_t errlen)
+{
+    struct settings s;
+    if (!ag_conf_has_section(c, SEC))
+        return 0;
+    return load_settings(c, &s, err, errlen);
+}
+
 /* The file's engine settings with only this stage's fleet rule on. */
 static void stage_rules(struct agg *a, struct stage *sg, enum ag_rule rule, uint64_t threshold,
                         int64_t window_ms)

@@ -532,6 +532,14 @@ static const struct ag_conf_key rsyslog_keys[] = {
 const struct ag_conf_section ag_rsyslog_section = {
     "input.rsyslog", "`authguard rsyslog` (omprog): what survives a restart.", rsyslog_keys};
 
+int ag_rsyslog_check_config(const struct ag_conf *c, char *err, size_t errlen)
+{
+    struct rsyslog_keys k;
+    if (ag_conf_read(c, "input.rsyslog", rsyslog_keys, &k, err, errlen) < 0)
+        return -1;
+    return ag_conf_check_unused(c, "input.rsyslog", err, errlen);
+}
+
 /* [input.rsyslog] seen_file, and [sink.jsonl] path to cut an interrupted
  * write in. A file that cannot be kept is reported, not fatal: nothing is
  * lost without it, a kill may only repeat a batch. */

@@ -20,11 +20,13 @@
 #include <unistd.h>
 
 #include "filters/recognize.h"
+#include "plugin/aggregate.h"
 #include "plugin/config.h"
 #include "plugin/filepos.h"
 #include "plugin/follow.h"
 #include "plugin/journald.h"
 #include "plugin/pipeline.h"
+#include "plugin/rsyslog.h"
 
 #define RUN_MAX_FILES 32
 #define RUN_READ_BATCH 256            /* journal entries per gate hold */
@@ -762,6 +764,14 @@ int ag_check_config_main(int argc, char **argv)
         return 2;
     if (load_all(path, &cfg, &ri, err, sizeof err) < 0) {
         fprintf(stderr, "authguard check-config: %s\n", err);
+        return 2;
+    }
+    /* The sections other commands read, through the same tables. */
+    if (ag_rsyslog_check_config(cfg.conf, err, sizeof err) < 0 ||
+        ag_aggregate_check_config(cfg.conf, err, sizeof err) < 0) {
+        fprintf(stderr, "authguard check-config: %s\n", err);
+        free_inputs(&ri);
+        ag_config_free(&cfg);
         return 2;
     }
     printf("%s: ok\n", path);

@@ -79,4 +79,15 @@ printf '[sink.smtp]\nurl = smtp://127.0.0.1:25\nfrom = a@example.com\nto = b@exa
 tap_is "check-config refuses max_per_hour = 0" 2 "$rc"
 tap_grep "...naming file, line and key" "bad.conf:5: \[sink.smtp\] max_per_hour: expected" \
     "$T/bad.out"
+
+# ...and in the sections other commands read: [aggregate], [input.rsyslog].
+printf '[aggregate]\nbrokers = 127.0.0.1:1\nspraying_window = 1s\n' >"$T/agg.conf"
+"$AG_BIN" check-config -c "$T/agg.conf" >"$T/agg.out" 2>&1 && rc=0 || rc=$?
+tap_is "check-config refuses [aggregate] spraying_window = 1s" 2 "$rc"
+tap_grep "...naming file, line and key" "agg.conf:3: \[aggregate\] spraying_window: expected" \
+    "$T/agg.out"
+printf '[input.rsyslog]\nseen_fil = x\n' >"$T/rs.conf"
+"$AG_BIN" check-config -c "$T/rs.conf" >"$T/rs.out" 2>&1 && rc=0 || rc=$?
+tap_is "check-config refuses an unknown key of [input.rsyslog]" 2 "$rc"
+tap_grep "...naming it" "rs.conf:2: \[input.rsyslog\] seen_fil: unknown key" "$T/rs.out"
 tap_done
