@@ -265,20 +265,27 @@ int ag_conf_u64(const struct ag_conf *c, const char *section, const char *key,
     return 1;
 }
 
+static int parse_mode(const char *s, unsigned *out)
+{
+    size_t n = strlen(s);
+    unsigned v = 0;
+    int ok = n >= 3 && n <= 4 && strspn(s, "01234567") == n;
+    for (size_t i = 0; ok && i < n; i++)
+        v = v * 8 + (unsigned)(s[i] - '0');
+    if (!ok || v > 0777 || (v & 0600) != 0600)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 int ag_conf_file_mode(const struct ag_conf *c, const char *section, const char *key,
                       unsigned *out, char *err, size_t errlen)
 {
     struct entry *e = find(c, section, key);
     if (!e)
         return 0;
-    size_t n = strlen(e->value);
-    unsigned v = 0;
-    int ok = n >= 3 && n <= 4 && strspn(e->value, "01234567") == n;
-    for (size_t i = 0; ok && i < n; i++)
-        v = v * 8 + (unsigned)(e->value[i] - '0');
-    if (!ok || v > 0777 || (v & 0600) != 0600)
+    if (parse_mode(e->value, out) < 0)
         return bad(c, e, err, errlen, "an octal file mode from 0600 to 0777 (e.g. 0600, 0640)");
-    *out = v;
     return 1;
 }
 
@@ -434,4 +441,262 @@ int ag_conf_check_sections(const struct ag_conf *c, const char *const *known, ch
         }
     }
     return 0;
+}
+
+/* ---- key tables ------------------------------------------------------------ */
+
+/* Unsigned fields of every width, and int-sized bool and enum fields. */
+static void store_uint(void *field, size_t size, uint64_t v)
+{
+    if (size == 1) {
+        uint8_t x = (uint8_t)v;
+        memcpy(field, &x, 1);
+    } else if (size == 2) {
+        uint16_t x = (uint16_t)v;
+        memcpy(field, &x, 2);
+    } else if (size == 4) {
+        uint32_t x = (uint32_t)v;
+        memcpy(field, &x, 4);
+    } else {
+        memcpy(field, &v, sizeof v);
+    }
+}
+
+static int choice_index(const char *const *choices, const char *v)
+{
+    for (int i = 0; choices[i]; i++)
+        if (!strcmp(choices[i], v))
+            return i;
+    return -1;
+}
+
+/* A value into its field, as the type reads it; -1 if it does not parse
+ * (the table's own defaults: a mistake the unit tests catch). */
+static int store_text(const struct ag_conf_key *k, const char *v, void *field)
+{
+    uint64_t u;
+    int64_t ms;
+    unsigned mode;
+    int b;
+    switch (k->type) {
+    case AG_CONF_BOOL:
+        if (ag_parse_bool(v, &b) < 0)
+            return -1;
+        store_uint(field, k->size, (uint64_t)b);
+        return 0;
+    case AG_CONF_UINT:
+        if (parse_u64(v, &u) < 0 || u < k->min || u > k->max)
+            return -1;
+        store_uint(field, k->size, u);
+        return 0;
+    case AG_CONF_DURATION:
+    case AG_CONF_SECONDS:
+        if (ag_parse_duration_ms(v, &ms) < 0 || ms < (int64_t)k->min || ms > (int64_t)k->max)
+            return -1;
+        if (k->type == AG_CONF_SECONDS)
+            store_uint(field, k->size, (uint64_t)ms / 1000);
+        else
+            memcpy(field, &ms, sizeof ms);
+        return 0;
+    case AG_CONF_ENUM:
+        if ((b = choice_index(k->choices, v)) < 0)
+            return -1;
+        store_uint(field, k->size, (uint64_t)b);
+        return 0;
+    case AG_CONF_MODE:
+        if (parse_mode(v, &mode) < 0)
+            return -1;
+        memcpy(field, &mode, sizeof mode);
+        return 0;
+    default:
+        memcpy(field, &v, sizeof v);
+        return 0;
+    }
+}
+
+/* The file's value of one key, through the getter of its type. */
+static int read_key(const struct ag_conf *c, const char *section, const struct ag_conf_key *k,
+                    void *field, char *err, size_t errlen)
+{
+    uint64_t u;
+    int64_t ms;
+    unsigned mode;
+    int i, rc;
+    const char *v;
+    switch (k->type) {
+    case AG_CONF_BOOL:
+    case AG_CONF_ENUM:
+        rc = k->type == AG_CONF_BOOL ? ag_conf_bool(c, section, k->name, &i, err, errlen)
+                                     : ag_conf_enum(c, section, k->name, k->choices, &i, err,
+                                                    errlen);
+        if (rc > 0)
+            store_uint(field, k->size, (uint64_t)i);
+        return rc;
+    case AG_CONF_UINT:
+        if ((rc = ag_conf_u64(c, section, k->name, k->min, k->max, &u, err, errlen)) > 0)
+            store_uint(field, k->size, u);
+        return rc;
+    case AG_CONF_DURATION:
+    case AG_CONF_SECONDS:
+        rc = ag_conf_duration_ms(c, section, k->name, (int64_t)k->min, (int64_t)k->max, &ms,
+                                 err, errlen);
+        if (rc > 0 && k->type == AG_CONF_SECONDS)
+            store_uint(field, k->size, (uint64_t)ms / 1000);
+        else if (rc > 0)
+            memcpy(field, &ms, sizeof ms);
+        return rc;
+    case AG_CONF_MODE:
+        if ((rc = ag_conf_file_mode(c, section, k->name, &mode, err, errlen)) > 0)
+            memcpy(field, &mode, sizeof mode);
+        return rc;
+    case AG_CONF_PREFIX:
+        return 0;
+    default:
+        if ((rc = ag_conf_str(c, section, k->name, &v, err, errlen)) > 0)
+            memcpy(field, &v, sizeof v);
+        return rc;
+    }
+}
+
+int ag_conf_read(const struct ag_conf *c, const char *section, const struct ag_conf_key *keys,
+                 void *out, char *err, size_t errlen)
+{
+    for (const struct ag_conf_key *k = keys; k->name; k++) {
+        void *field = (char *)out + k->offset;
+        if (k->type == AG_CONF_PREFIX)
+            continue;
+        if (!k->def)
+            memset(field, 0, k->size); /* NULL, 0: no default */
+        else if (store_text(k, k->def, field) < 0) {
+            errf(err, errlen, "[%s] %s: the built-in default '%s' does not parse", section,
+                 k->name, k->def);
+            return -1;
+        }
+        if (read_key(c, section, k, field, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+const struct ag_conf_key *ag_conf_key_find(const struct ag_conf_key *keys, const char *name)
+{
+    for (const struct ag_conf_key *k = keys; k->name; k++) {
+        size_t n = strlen(k->name);
+        if (k->type == AG_CONF_PREFIX ? n && !strncmp(name, k->name, n - 1) && name[n - 1]
+                                      : !strcmp(name, k->name))
+            return k;
+    }
+    return NULL;
+}
+
+void ag_conf_format_duration(char *buf, size_t n, uint64_t ms)
+{
+    static const struct { const char *unit; uint64_t ms; } units[] = {
+        {"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (ms && ms % units[i].ms == 0) {
+            snprintf(buf, n, "%llu%s", (unsigned long long)(ms / units[i].ms), units[i].unit);
+            return;
+        }
+    }
+    snprintf(buf, n, "%llu%s", (unsigned long long)ms, ms ? "ms" : "s");
+}
+
+void ag_conf_key_describe(const struct ag_conf_key *k, char *buf, size_t n)
+{
+    char lo[32], hi[32];
+    size_t w = 0;
+    switch (k->type) {
+    case AG_CONF_BOOL:
+        snprintf(buf, n, "on or off");
+        return;
+    case AG_CONF_UINT:
+        snprintf(buf, n, "a whole number from %llu to %llu", (unsigned long long)k->min,
+                 (unsigned long long)k->max);
+        return;
+    case AG_CONF_DURATION:
+    case AG_CONF_SECONDS:
+        ag_conf_format_duration(lo, sizeof lo, k->min);
+        ag_conf_format_duration(hi, sizeof hi, k->max);
+        snprintf(buf, n, "a duration from %s to %s", lo, hi);
+        return;
+    case AG_CONF_ENUM:
+        for (int i = 0; k->choices[i] && w < n; i++) {
+            int m = snprintf(buf + w, n - w, "%s%s", i ? " | " : "one of ", k->choices[i]);
+            w += m > 0 ? (size_t)m : 0;
+        }
+        return;
+    case AG_CONF_MODE:
+        snprintf(buf, n, "an octal file mode from 0600 to 0777");
+        return;
+    case AG_CONF_PATH:
+        snprintf(buf, n, "a file path");
+        return;
+    case AG_CONF_LIST:
+        snprintf(buf, n, "a list, separated by blanks or commas");
+        return;
+    case AG_CONF_CIDRS:
+        snprintf(buf, n, "CIDRs, separated by blanks or commas");
+        return;
+    case AG_CONF_PREFIX:
+        snprintf(buf, n, "passed on");
+        return;
+    default:
+        snprintf(buf, n, "a string");
+        return;
+    }
+}
+
+void ag_conf_print_defaults(FILE *f, const struct ag_conf_section *s)
+{
+    fprintf(f, "[%s]\n# %s\n", s->name, s->help);
+    for (const struct ag_conf_key *k = s->keys; k->name; k++) {
+        fprintf(f, "# %s\n", k->help);
+        if (k->type == AG_CONF_PREFIX)
+            fprintf(f, "# %s = ...\n", k->name);
+        else if (k->def)
+            fprintf(f, "#%s =%s%s\n", k->name, *k->def ? " " : "", k->def);
+        else
+            fprintf(f, "# %s =\n", k->name);
+    }
+}
+
+/* Text for a troff line: a leading '.' or '\'' is protected, '\' doubled,
+ * '-' made a real hyphen-minus for paths and options. */
+static void troff_text(FILE *f, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", f);
+    for (; *s; s++) {
+        if (*s == '\\')
+            fputs("\\e", f);
+        else if (*s == '-')
+            fputs("\\-", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+void ag_conf_print_man(FILE *f, const struct ag_conf_section *s)
+{
+    char what[256];
+    fputs(".SS [", f);
+    troff_text(f, s->name);
+    fputs("]\n", f);
+    troff_text(f, s->help);
+    fputc('\n', f);
+    for (const struct ag_conf_key *k = s->keys; k->name; k++) {
+        ag_conf_key_describe(k, what, sizeof what);
+        fputs(".TP\n.B ", f);
+        troff_text(f, k->name);
+        fputs("\n", f);
+        troff_text(f, k->help);
+        fputs("\n.br\n", f);
+        troff_text(f, what);
+        if (k->def) {
+            fputs("; default: ", f);
+            troff_text(f, *k->def ? k->def : "(empty)");
+        }
+        fputs(".\n", f);
+    }
 }

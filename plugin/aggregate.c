@@ -136,16 +136,12 @@ static int load_names(const struct ag_conf *c, struct settings *s, char *err, si
     struct { const char *key; const char **out; } names[] = {
         {"group_id", &s->group}, {"topic_events", &s->topic_events},
         {"topic_findings", &s->topic_findings}, {"topic_repartition", &s->topic_repartition}};
-    if (ag_conf_str(c, SEC, "brokers", &s->brokers, err, errlen) < 0)
-        return -1;
     if (!s->brokers || !*s->brokers) {
         snprintf(err, errlen, "%s: [aggregate] brokers: required (host:port[,host:port...])",
                  ag_conf_path(c));
         return -1;
     }
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (ag_conf_str(c, SEC, names[i].key, names[i].out, err, errlen) < 0)
-            return -1;
         if (!name_ok(*names[i].out)) {
             snprintf(err, errlen, "%s: [aggregate] %s: expected a topic or group name "
                      "(letters, digits, '.', '_', '-'), got '%s'", ag_conf_path(c),
@@ -165,12 +161,6 @@ static int load_names(const struct ag_conf *c, struct settings *s, char *err, si
  * transaction_timeout. */
 static int load_txn(const struct ag_conf *c, struct settings *s, char *err, size_t errlen)
 {
-    static const char *const modes[] = {"auto", "on", "off", NULL};
-    if (ag_conf_enum(c, SEC, "transactions", modes, &s->transactions, err, errlen) < 0 ||
-        ag_conf_str(c, SEC, "instance_id", &s->instance_id, err, errlen) < 0 ||
-        ag_conf_duration_ms(c, SEC, "transaction_timeout", 1000, 900000, &s->txn_timeout_ms,
-                            err, errlen) < 0)
-        return -1;
     if (s->instance_id && *s->instance_id) {
         if (name_ok(s->instance_id) && strlen(s->instance_id) <= 64)
             return 0;
@@ -186,31 +176,55 @@ static int load_txn(const struct ag_conf *c, struct settings *s, char *err, size
     return 0;
 }
 
+#define AGG_FIELD(m) AG_CONF_FIELD(struct settings, m)
+#define AGG_WINDOW AG_ENGINE_WINDOW_MIN_S * 1000ULL, AG_ENGINE_WINDOW_MAX_S * 1000ULL
+static const char *const txn_modes[] = {"auto", "on", "off", NULL}; /* enum txn_mode */
+static const struct ag_conf_key aggregate_keys[] = {
+    {"brokers", AG_CONF_LIST, AGG_FIELD(brokers),
+     .help = "Bootstrap brokers, required: host:port[,host:port...]."},
+    {"group_id", AG_CONF_STRING, AGG_FIELD(group), .def = "authguard-aggregate",
+     .help = "The consumer group; each stage adds its name."},
+    {"topic_events", AG_CONF_STRING, AGG_FIELD(topic_events), .def = "authguard.events",
+     .help = "The hosts' events topic."},
+    {"topic_repartition", AG_CONF_STRING, AGG_FIELD(topic_repartition),
+     .def = "authguard.events-by-user", .help = "The events re-keyed by user."},
+    {"topic_findings", AG_CONF_STRING, AGG_FIELD(topic_findings),
+     .def = "authguard.fleet-findings", .help = "Where the fleet findings go."},
+    {"fleet_source_threshold", AG_CONF_UINT, AGG_FIELD(fleet_threshold), 1,
+     AG_ENGINE_THRESHOLD_MAX, .def = "20",
+     .help = "One source failing on this many distinct hosts within the window."},
+    {"fleet_source_window", AG_CONF_DURATION, AGG_FIELD(fleet_window_ms), AGG_WINDOW,
+     .def = "1h", .help = "The window of fleet_source."},
+    {"spraying_threshold", AG_CONF_UINT, AGG_FIELD(spray_threshold), 1,
+     AG_ENGINE_THRESHOLD_MAX, .def = "50",
+     .help = "One user failing from this many distinct sources within the window."},
+    {"spraying_window", AG_CONF_DURATION, AGG_FIELD(spray_window_ms), AGG_WINDOW,
+     .def = "10m", .help = "The window of fleet spraying."},
+    {"table_slots", AG_CONF_UINT, AGG_FIELD(table_slots), 1024, 1u << 30, .def = "262144",
+     .help = "Counter table slots of each stage (a power of two; 128 bytes a slot)."},
+    {"max_message", AG_CONF_UINT, AGG_FIELD(max_message), 1024, 1u << 20, .def = "65536",
+     .help = "Larger messages are skipped and counted."},
+    {"commit_interval", AG_CONF_DURATION, AGG_FIELD(commit_ms), 100, 60000, .def = "1s",
+     .help = "Offsets are committed this often, after what they produced is delivered."},
+    {"session_timeout", AG_CONF_DURATION, AGG_FIELD(session_ms), 6000, 300000, .def = "10s",
+     .help = "A member silent this long leaves the group."},
+    {"transactions", AG_CONF_ENUM, AGG_FIELD(transactions), .choices = txn_modes,
+     .def = "auto", .help = "Exactly once with Kafka transactions: auto, on or off."},
+    {"instance_id", AG_CONF_STRING, AGG_FIELD(instance_id),
+     .help = "Part of each stage's transactional.id; default: host name and process id."},
+    {"transaction_timeout", AG_CONF_DURATION, AGG_FIELD(txn_timeout_ms), 1000, 900000,
+     .def = "1m", .help = "A transaction open this long is aborted by the broker."},
+    {NULL}};
+
+const struct ag_conf_section ag_aggregate_section = {
+    SEC, "`authguard aggregate`, the fleet tier: a Kafka consumer group on the events.",
+    aggregate_keys};
+
 static int load_settings(const struct ag_conf *c, struct settings *s, char *err, size_t errlen)
 {
-    const int64_t wmin = AG_ENGINE_WINDOW_MIN_S * 1000LL, wmax = AG_ENGINE_WINDOW_MAX_S * 1000LL;
-    *s = (struct settings){
-        .group = "authguard-aggregate", .topic_events = "authguard.events",
-        .topic_findings = "authguard.fleet-findings",
-        .topic_repartition = "authguard.events-by-user", .max_message = 65536,
-        .fleet_threshold = 20, .spray_threshold = 50, .table_slots = 1u << 18,
-        .fleet_window_ms = 3600 * 1000, .spray_window_ms = 600 * 1000, .commit_ms = 1000,
-        .session_ms = 10000, .txn_timeout_ms = 60000, .transactions = TXN_AUTO};
-    if (load_names(c, s, err, errlen) < 0 || load_txn(c, s, err, errlen) < 0 ||
-        ag_conf_u64(c, SEC, "max_message", 1024, 1u << 20, &s->max_message, err, errlen) < 0 ||
-        ag_conf_u64(c, SEC, "fleet_source_threshold", 1, AG_ENGINE_THRESHOLD_MAX,
-                    &s->fleet_threshold, err, errlen) < 0 ||
-        ag_conf_duration_ms(c, SEC, "fleet_source_window", wmin, wmax, &s->fleet_window_ms,
-                            err, errlen) < 0 ||
-        ag_conf_u64(c, SEC, "spraying_threshold", 1, AG_ENGINE_THRESHOLD_MAX,
-                    &s->spray_threshold, err, errlen) < 0 ||
-        ag_conf_duration_ms(c, SEC, "spraying_window", wmin, wmax, &s->spray_window_ms, err,
-                            errlen) < 0 ||
-        ag_conf_u64(c, SEC, "table_slots", 1024, 1u << 30, &s->table_slots, err, errlen) < 0 ||
-        ag_conf_duration_ms(c, SEC, "commit_interval", 100, 60000, &s->commit_ms, err,
-                            errlen) < 0 ||
-        ag_conf_duration_ms(c, SEC, "session_timeout", 6000, 300000, &s->session_ms, err,
-                            errlen) < 0)
+    memset(s, 0, sizeof *s);
+    if (ag_conf_read(c, SEC, aggregate_keys, s, err, errlen) < 0 ||
+        load_names(c, s, err, errlen) < 0 || load_txn(c, s, err, errlen) < 0)
         return -1;
     if (s->table_slots & (s->table_slots - 1)) {
         snprintf(err, errlen, "%s: [aggregate] table_slots: expected a power of two, got %" PRIu64,
@@ -218,6 +232,14 @@ static int load_settings(const struct ag_conf *c, struct settings *s, char *err,
         return -1;
     }
     return ag_conf_check_unused(c, SEC, err, errlen);
+}
+
+int ag_aggregate_check_config(const struct ag_conf *c, char *err, size_t errlen)
+{
+    struct settings s;
+    if (!ag_conf_has_section(c, SEC))
+        return 0;
+    return load_settings(c, &s, err, errlen);
 }
 
 /* The file's engine settings with only this stage's fleet rule on. */

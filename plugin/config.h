@@ -31,6 +31,20 @@ void ag_config_free(struct ag_config *cfg);
  * the engine's memory resident from the start ([engine] prefault). */
 void ag_config_for_daemon(struct ag_config *cfg);
 
+/* The key tables of [input], [engine] and [summary]. */
+extern const struct ag_conf_section ag_config_input_section;
+extern const struct ag_conf_section ag_config_engine_section;
+extern const struct ag_conf_section ag_config_summary_section;
+
+/* The key table of [rule.NAME] with that rule's own defaults written out. */
+struct ag_config_rule_keys {
+    char name[48];
+    char defs[5][32];
+    struct ag_conf_key keys[6];
+    struct ag_conf_section section;
+};
+void ag_config_rule_section(enum ag_rule r, struct ag_config_rule_keys *out);
+
 /* Sections a configuration may hold; used to report unknown ones. */
 extern const char *const ag_config_sections[];
 

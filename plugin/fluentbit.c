@@ -305,12 +305,31 @@ static int read_props(struct ag_flb *c, ag_flb_get_fn get, void *host, char *err
                   errlen) ? -1 : 0;
 }
 
+/* A proxy plugin reaches no fluent-bit log function: its messages go to
+ * stderr in fluent-bit's own format, "[2024/11/09 04:07:51] [ warn] [...]". */
+static void flb_log(void *ud, enum ag_log_level level, const char *component, const char *msg)
+{
+    static const char *const names[] = {[AG_LOG_ERROR] = "error", [AG_LOG_WARNING] = " warn",
+                                        [AG_LOG_INFO] = " info", [AG_LOG_DEBUG] = "debug"};
+    struct ag_flb *c = ud;
+    char when[32] = "";
+    struct tm tm;
+    time_t now = time(NULL);
+    if (localtime_r(&now, &tm))
+        strftime(when, sizeof when, "%Y/%m/%d %H:%M:%S", &tm);
+    fprintf(stderr, "[%s] [%s] [%s:authguard] %s%s%s\n", when, names[level],
+            c->role == AG_FLB_FILTER ? "filter" : "output", component ? component : "",
+            component ? ": " : "", msg);
+}
+
 static int build_pipeline(struct ag_flb *c, enum ag_flb_role role, const char *path,
                           char *err, size_t errlen)
 {
     ag_config_for_daemon(&c->cfg);
     if (!(c->pipe = ag_pipeline_new(&c->cfg, 0, err, errlen)))
         return -1;
+    c->role = role;
+    ag_pipeline_set_log(c->pipe, flb_log, c);
     struct ag_sink *first = NULL;
     if (role == AG_FLB_FILTER) {
         if ((first = calloc(1, sizeof *first)))

@@ -68,8 +68,11 @@ int ag_flb_recognize(struct ag_flb_feed *f, const struct ag_flb_record *rec, int
 /* How a host hands us a property: the raw string or NULL. */
 typedef const char *(*ag_flb_get_fn)(void *host, const char *key);
 
+enum ag_flb_role { AG_FLB_OUTPUT, AG_FLB_FILTER };
+
 struct ag_flb {
     uint64_t magic;
+    enum ag_flb_role role;       /* names the plugin in its log lines */
     const struct ag_flb *self;   /* with magic: a context pointer is really ours */
     struct ag_flb_keys keys;
     struct ag_config cfg;
@@ -81,7 +84,6 @@ struct ag_flb {
     _Atomic uint64_t records, events, markers, malformed;
 };
 
-enum ag_flb_role { AG_FLB_OUTPUT, AG_FLB_FILTER };
 
 /* Builds an instance from its properties: config, message_key, program_key,
  * drop_non_auth, flush_timeout_ms. NULL with a message in err. An output

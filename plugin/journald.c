@@ -47,32 +47,46 @@ static int copy_path(char *dst, const char *key, const char *v, char *err, size_
     return 0;
 }
 
+/* [input.journald], read here and copied into struct ag_journald_config. */
+struct journald_keys {
+    int enabled, from;
+    const char *directory, *cursor_file;
+    uint64_t cursor_every;
+};
+
+#define JOURNALD_FIELD(m) AG_CONF_FIELD(struct journald_keys, m)
+static const char *const from_modes[] = {"tail", "head", NULL};
+static const struct ag_conf_key journald_keys[] = {
+    {"enabled", AG_CONF_BOOL, JOURNALD_FIELD(enabled), .def = "on",
+     .help = "Read the journal (the section alone enables it)."},
+    {"directory", AG_CONF_PATH, JOURNALD_FIELD(directory),
+     .help = "A directory of journal files instead of the local journal."},
+    {"cursor_file", AG_CONF_PATH, JOURNALD_FIELD(cursor_file), .def = AG_JOURNALD_CURSOR_FILE,
+     .help = "The position, written atomically; empty: keep none."},
+    {"cursor_every", AG_CONF_UINT, JOURNALD_FIELD(cursor_every), 1, 1000000, .def = "100",
+     .help = "Entries between two saves of the cursor (and at exit)."},
+    {"from", AG_CONF_ENUM, JOURNALD_FIELD(from), .choices = from_modes, .def = "tail",
+     .help = "Where to start without a cursor: tail (only new entries) or head."},
+    {NULL}};
+
+const struct ag_conf_section ag_journald_section = {
+    AG_JOURNALD_SECTION, "`authguard run`: the auth entries of the systemd journal.",
+    journald_keys};
+
 int ag_journald_config_load(const struct ag_conf *c, struct ag_journald_config *jc,
                             char *err, size_t errlen)
 {
-    static const char *const froms[] = {"tail", "head", NULL};
-    const char *dir = "", *cur = AG_JOURNALD_CURSOR_FILE;
-    uint64_t every = AG_JOURNALD_CURSOR_EVERY;
-    int from = 0, en = 1;
-
+    struct journald_keys k;
     memset(jc, 0, sizeof *jc);
-    jc->cursor_every = AG_JOURNALD_CURSOR_EVERY;
-    strcpy(jc->cursor_file, AG_JOURNALD_CURSOR_FILE);
-    if (!ag_conf_has_section(c, AG_JOURNALD_SECTION))
-        return 0;
-    if (ag_conf_bool(c, AG_JOURNALD_SECTION, "enabled", &en, err, errlen) < 0 ||
-        ag_conf_str(c, AG_JOURNALD_SECTION, "directory", &dir, err, errlen) < 0 ||
-        ag_conf_str(c, AG_JOURNALD_SECTION, "cursor_file", &cur, err, errlen) < 0 ||
-        ag_conf_u64(c, AG_JOURNALD_SECTION, "cursor_every", 1, 1000000, &every, err,
-                    errlen) < 0 ||
-        ag_conf_enum(c, AG_JOURNALD_SECTION, "from", froms, &from, err, errlen) < 0 ||
-        copy_path(jc->directory, "directory", dir, err, errlen) < 0 ||
-        copy_path(jc->cursor_file, "cursor_file", cur, err, errlen) < 0)
+    if (ag_conf_read(c, AG_JOURNALD_SECTION, journald_keys, &k, err, errlen) < 0 ||
+        copy_path(jc->directory, "directory", k.directory ? k.directory : "", err,
+                  errlen) < 0 ||
+        copy_path(jc->cursor_file, "cursor_file", k.cursor_file, err, errlen) < 0)
         return -1;
-    jc->enabled = en;
-    jc->cursor_every = (unsigned)every;
-    jc->from_head = from == 1;
-    return 1;
+    jc->enabled = k.enabled;
+    jc->cursor_every = (unsigned)k.cursor_every;
+    jc->from_head = k.from == 1;
+    return ag_conf_has_section(c, AG_JOURNALD_SECTION);
 }
 
 /* ---- cursor file ---------------------------------------------------------- */

@@ -27,6 +27,9 @@ struct ag_journald_config {
 #define AG_JOURNALD_CURSOR_FILE "/var/lib/authguard/journald.cursor"
 #define AG_JOURNALD_CURSOR_EVERY 100
 
+/* The keys of [input.journald]. */
+extern const struct ag_conf_section ag_journald_section;
+
 /* Reads [input.journald] into jc (defaults first). 1: the section is there,
  * 0: it is not (jc holds the defaults), -1: a bad value (err says where). */
 int ag_journald_config_load(const struct ag_conf *c, struct ag_journald_config *jc,

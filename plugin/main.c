@@ -5,6 +5,7 @@
 #include "plugin/aggregate.h"
 #include "plugin/authguard.h"
 #include "plugin/bench.h"
+#include "plugin/confdoc.h"
 #include "plugin/run.h"
 #include "plugin/rsyslog.h"
 #include "plugin/scan.h"
@@ -21,6 +22,7 @@ static const struct command commands[] = {
     {"rsyslog", ag_rsyslog_main, "rsyslog omprog / mmexternal program (stdin/stdout)"},
     {"run", ag_run_main, "the daemon: journald, files, stdin -> sinks (-c FILE)"},
     {"check-config", ag_check_config_main, "validate a configuration file"},
+    {"config", ag_config_main, "print every key with its default (--defaults, --man)"},
     {"aggregate", ag_aggregate_main, "fleet tier: Kafka consumer group -> fleet findings (-c FILE)"},
 };
 

@@ -80,6 +80,11 @@ static const struct {
     {"sink.kafka", ag_kafka_create},
 };
 
+void ag_pipeline_set_log(struct ag_pipeline *p, ag_log_fn fn, void *ud)
+{
+    p->env.log = (struct ag_log){fn, ud};
+}
+
 int ag_pipeline_add_configured_sinks(struct ag_pipeline *p, char *err, size_t errlen)
 {
     for (size_t i = 0; i < sizeof sink_types / sizeof sink_types[0]; i++) {
@@ -128,7 +133,7 @@ struct ag_pipeline *ag_pipeline_new(const struct ag_config *cfg, int synchronous
         return NULL;
     }
     if (err[0])
-        fprintf(stderr, "authguard: %s\n", err);
+        ag_logf(&p->env.log, AG_LOG_WARNING, NULL, "%s", err);
     if (known > 0) {
         p->summary.instance = &p->inst;
         p->ctx.instance_id = p->inst.instance_id;

@@ -32,6 +32,9 @@ void ag_pipeline_add_sink(struct ag_pipeline *p, struct ag_sink *s);
 /* Creates every sink whose [sink.NAME] section the configuration has, in
  * a fixed order (summarizers first, so their updates reach the others).
  * 0, or -1 with "[sink.NAME] ..." in err. */
+/* Where the sinks created from now on send their messages (the host's
+ * log); by default standard error (see sinks/log.h). */
+void ag_pipeline_set_log(struct ag_pipeline *p, ag_log_fn fn, void *ud);
 int ag_pipeline_add_configured_sinks(struct ag_pipeline *p, char *err, size_t errlen);
 
 /* What OCSF output says about this host; the pipeline owns it. */

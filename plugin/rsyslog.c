@@ -154,6 +154,17 @@ static void report(struct rs *r, const char *fmt, ...)
     fflush(r->log);
 }
 
+/* The sinks' messages go to the report file too; without one, to stderr. */
+static void rs_log(void *ud, enum ag_log_level level, const char *component, const char *msg)
+{
+    struct rs *r = ud;
+    if (!r->log) {
+        ag_log_stderr(NULL, level, component, msg);
+        return;
+    }
+    report(r, "%s%s%s", component ? component : "", component ? ": " : "", msg);
+}
+
 /* Bad input is answered normally and reported at most once a second, with
  * a safe excerpt, so a flood of garbage cannot flood the report file. */
 static void report_bad(struct rs *r, const char *why, const char *line, size_t len)
@@ -536,21 +547,44 @@ static int seen_map(struct rs *r)
     return 0;
 }
 
+struct rsyslog_keys {
+    const char *seen_file;
+};
+
+static const struct ag_conf_key rsyslog_keys[] = {
+    {"seen_file", AG_CONF_PATH, AG_CONF_FIELD(struct rsyslog_keys, seen_file),
+     .def = RS_SEEN_FILE,
+     .help = "The last 8192 messages delivered, so a batch sent again is dropped; empty: none."},
+    {NULL}};
+
+const struct ag_conf_section ag_rsyslog_section = {
+    "input.rsyslog", "`authguard rsyslog` (omprog): what survives a restart.", rsyslog_keys};
+
+int ag_rsyslog_check_config(const struct ag_conf *c, char *err, size_t errlen)
+{
+    struct rsyslog_keys k;
+    if (ag_conf_read(c, "input.rsyslog", rsyslog_keys, &k, err, errlen) < 0)
+        return -1;
+    return ag_conf_check_unused(c, "input.rsyslog", err, errlen);
+}
+
 /* [input.rsyslog] seen_file, and [sink.jsonl] path to cut an interrupted
  * write in. A file that cannot be kept is reported, not fatal: nothing is
  * lost without it, a kill may only repeat a batch. */
 static int seen_open(struct rs *r, char *err, size_t errlen)
 {
     const struct ag_conf *c = r->cfg.conf;
-    const char *seen = RS_SEEN_FILE, *out = "-";
+    const char *out = "-";
+    struct rsyslog_keys k;
     r->out_fd = -1;
-    if (ag_conf_str(c, "input.rsyslog", "seen_file", &seen, err, errlen) < 0 ||
+    if (ag_conf_read(c, "input.rsyslog", rsyslog_keys, &k, err, errlen) < 0 ||
         ag_conf_check_unused(c, "input.rsyslog", err, errlen) < 0 ||
         (ag_conf_has_section(c, "sink.jsonl") &&
          ag_conf_str(c, "sink.jsonl", "path", &out, err, errlen) < 0))
         return -1;
     r->out_path = strcmp(out, "-") ? out : NULL;
-    if (!*seen || r->o.mmexternal)
+    const char *seen = k.seen_file;
+    if (!seen || !*seen || r->o.mmexternal)
         return 0;
     r->seen_path = seen;
     if (seen_map(r) < 0)
@@ -760,6 +794,7 @@ static int setup(struct rs *r, char *err, size_t errlen)
     if (!(r->pipe = ag_pipeline_new(&r->cfg, 1, err, errlen)))
         return -1;
     r->cap->base.ops = &capture_ops;
+    ag_pipeline_set_log(r->pipe, rs_log, r);
     ag_pipeline_add_sink(r->pipe, &r->cap->base);
     if (ag_pipeline_add_configured_sinks(r->pipe, err, errlen) < 0)
         return -1;

@@ -20,11 +20,13 @@
 #include <unistd.h>
 
 #include "filters/recognize.h"
+#include "plugin/aggregate.h"
 #include "plugin/config.h"
 #include "plugin/filepos.h"
 #include "plugin/follow.h"
 #include "plugin/journald.h"
 #include "plugin/pipeline.h"
+#include "plugin/rsyslog.h"
 
 #define RUN_MAX_FILES 32
 #define RUN_READ_BATCH 256            /* journal entries per gate hold */
@@ -35,7 +37,6 @@
 #define RUN_TICK_MS 250               /* signal wait; a stdin end is seen this fast */
 #define RUN_FLUSH_EVERY_MS 1000
 #define RUN_POS_FILE "/var/lib/authguard/files.pos"
-#define RUN_POS_EVERY 1000            /* lines between two saves of the positions */
 #define RUN_POS_AGE_MS 1000           /* ... or this long after a line was read */
 #define RUN_RELOAD_WAIT_S 3           /* how long a reload waits for the inputs */
 
@@ -145,37 +146,64 @@ static int split_paths(struct run_inputs *ri, const char *conf_path, const char 
     }
 }
 
+/* [input.file] and [input.stdin]. */
+struct file_keys {
+    const char *paths, *position_file;
+    int from;
+    uint64_t position_every;
+};
+
+struct stdin_keys {
+    int enabled;
+};
+
+#define FILE_FIELD(m) AG_CONF_FIELD(struct file_keys, m)
+static const char *const from_modes[] = {"tail", "head", NULL};
+static const struct ag_conf_key file_keys[] = {
+    {"paths", AG_CONF_LIST, FILE_FIELD(paths),
+     .help = "Log files followed through appends, rotation and truncation (at most 32)."},
+    {"from", AG_CONF_ENUM, FILE_FIELD(from), .choices = from_modes, .def = "tail",
+     .help = "Where to start in a file with no saved position: tail or head."},
+    {"position_file", AG_CONF_PATH, FILE_FIELD(position_file), .def = RUN_POS_FILE,
+     .help = "Where each file stopped, written atomically; empty: keep no positions."},
+    {"position_every", AG_CONF_UINT, FILE_FIELD(position_every), 1, 1000000, .def = "1000",
+     .help = "Lines between two saves of the positions."},
+    {NULL}};
+
+static const struct ag_conf_key stdin_keys[] = {
+    {"enabled", AG_CONF_BOOL, AG_CONF_FIELD(struct stdin_keys, enabled), .def = "off",
+     .help = "Read standard input; at its end, with no other input, run stops."},
+    {NULL}};
+
+const struct ag_conf_section ag_run_file_section = {
+    "input.file", "`authguard run`: log files followed by name.", file_keys};
+const struct ag_conf_section ag_run_stdin_section = {
+    "input.stdin", "`authguard run`: lines from standard input.", stdin_keys};
+
 /* position_file and position_every of [input.file]. */
-static int load_positions(const struct ag_conf *c, struct run_inputs *ri, char *err,
-                          size_t errlen)
+static int load_positions(const struct ag_conf *c, const struct file_keys *k,
+                          struct run_inputs *ri, char *err, size_t errlen)
 {
-    const char *pos = RUN_POS_FILE;
-    uint64_t every = RUN_POS_EVERY;
-    if (ag_conf_str(c, "input.file", "position_file", &pos, err, errlen) < 0 ||
-        ag_conf_u64(c, "input.file", "position_every", 1, 1000000, &every, err, errlen) < 0)
-        return -1;
-    if (strlen(pos) >= sizeof ri->position_file) {
+    if (strlen(k->position_file) >= sizeof ri->position_file) {
         snprintf(err, errlen, "%s: [input.file] position_file: path too long", ag_conf_path(c));
         return -1;
     }
-    strcpy(ri->position_file, pos);
-    ri->position_every = (unsigned)every;
+    strcpy(ri->position_file, k->position_file);
+    ri->position_every = (unsigned)k->position_every;
     return 0;
 }
 
 static int load_inputs(const struct ag_conf *c, struct run_inputs *ri, char *err,
                        size_t errlen)
 {
-    static const char *const froms[] = {"tail", "head", NULL};
-    const char *paths = NULL;
-    int from = 0, on = 0;
+    struct file_keys fk;
+    struct stdin_keys sk;
     memset(ri, 0, sizeof *ri);
     int jrc = ag_journald_config_load(c, &ri->journald, err, errlen);
-    if (jrc < 0 || ag_conf_str(c, "input.file", "paths", &paths, err, errlen) < 0 ||
-        ag_conf_enum(c, "input.file", "from", froms, &from, err, errlen) < 0 ||
-        load_positions(c, ri, err, errlen) < 0 ||
-        ag_conf_bool(c, "input.stdin", "enabled", &on, err, errlen) < 0 ||
-        (paths && split_paths(ri, ag_conf_path(c), paths, err, errlen) < 0) ||
+    if (jrc < 0 || ag_conf_read(c, "input.file", file_keys, &fk, err, errlen) < 0 ||
+        load_positions(c, &fk, ri, err, errlen) < 0 ||
+        ag_conf_read(c, "input.stdin", stdin_keys, &sk, err, errlen) < 0 ||
+        (fk.paths && split_paths(ri, ag_conf_path(c), fk.paths, err, errlen) < 0) ||
         ag_conf_check_unused(c, AG_JOURNALD_SECTION, err, errlen) < 0 ||
         ag_conf_check_unused(c, "input.file", err, errlen) < 0 ||
         ag_conf_check_unused(c, "input.stdin", err, errlen) < 0) {
@@ -183,8 +211,8 @@ static int load_inputs(const struct ag_conf *c, struct run_inputs *ri, char *err
         return -1;
     }
     ri->have_journald = jrc > 0 && ri->journald.enabled;
-    ri->files_from_head = from == 1;
-    ri->stdin_on = on;
+    ri->files_from_head = fk.from == 1;
+    ri->stdin_on = sk.enabled;
     return 0;
 }
 
@@ -736,6 +764,14 @@ int ag_check_config_main(int argc, char **argv)
         return 2;
     if (load_all(path, &cfg, &ri, err, sizeof err) < 0) {
         fprintf(stderr, "authguard check-config: %s\n", err);
+        return 2;
+    }
+    /* The sections other commands read, through the same tables. */
+    if (ag_rsyslog_check_config(cfg.conf, err, sizeof err) < 0 ||
+        ag_aggregate_check_config(cfg.conf, err, sizeof err) < 0) {
+        fprintf(stderr, "authguard check-config: %s\n", err);
+        free_inputs(&ri);
+        ag_config_free(&cfg);
         return 2;
     }
     printf("%s: ok\n", path);

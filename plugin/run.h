@@ -7,4 +7,12 @@
 int ag_run_main(int argc, char **argv);
 int ag_check_config_main(int argc, char **argv);
 
+/* The keys of [input.file]. */
+struct ag_conf_section;
+extern const struct ag_conf_section ag_run_file_section;
+
+/* The keys of [input.stdin]. */
+struct ag_conf_section;
+extern const struct ag_conf_section ag_run_stdin_section;
+
 #endif

@@ -547,19 +547,41 @@ static int http_url_ok(const char *u)
     return !strncmp(u, "http://", 7) || !strncmp(u, "https://", 8);
 }
 
+/* [aws], read here and copied into struct ag_aws_config. */
+struct aws_keys {
+    int imds;
+    const char *imds_endpoint, *profile;
+    int64_t imds_timeout_ms, imds_refresh_ms;
+};
+
+#define AWS_FIELD(m) AG_CONF_FIELD(struct aws_keys, m)
+static const struct ag_conf_key aws_keys[] = {
+    {"imds", AG_CONF_BOOL, AWS_FIELD(imds), .def = "off",
+     .help = "Ask the instance metadata service (IMDSv2) at start for the instance context."},
+    {"imds_endpoint", AG_CONF_STRING, AWS_FIELD(imds_endpoint), .def = "http://169.254.169.254",
+     .help = "The metadata endpoint (tests point it at a local server)."},
+    {"imds_timeout", AG_CONF_DURATION, AWS_FIELD(imds_timeout_ms), 100, 60000, .def = "1s",
+     .help = "Connect and total timeout of each metadata request."},
+    {"imds_refresh", AG_CONF_DURATION, AWS_FIELD(imds_refresh_ms), 1000, 86400000, .def = "15m",
+     .help = "How long the Bedrock tools reuse the instance context."},
+    {"profile", AG_CONF_STRING, AWS_FIELD(profile),
+     .help = "Profile of the credentials chain; by default $AWS_PROFILE, else default."},
+    {NULL}};
+
+const struct ag_conf_section ag_aws_section = {
+    "aws", "The instance context and credentials the summaries and Bedrock use.", aws_keys};
+
 int ag_aws_config_load(const struct ag_conf *c, struct ag_aws_config *cfg, char *err,
                        size_t errlen)
 {
-    const char *ep = NULL, *prof = NULL;
+    struct aws_keys k = {0};
     ag_aws_config_defaults(cfg);
-    if (ag_conf_bool(c, "aws", "imds", &cfg->imds, err, errlen) < 0 ||
-        ag_conf_duration_ms(c, "aws", "imds_timeout", 100, 60000, &cfg->imds_timeout_ms, err,
-                            errlen) < 0 ||
-        ag_conf_duration_ms(c, "aws", "imds_refresh", 1000, 86400000LL, &cfg->imds_refresh_ms,
-                            err, errlen) < 0 ||
-        ag_conf_str(c, "aws", "imds_endpoint", &ep, err, errlen) < 0 ||
-        ag_conf_str(c, "aws", "profile", &prof, err, errlen) < 0)
+    if (ag_conf_read(c, "aws", aws_keys, &k, err, errlen) < 0)
         return -1;
+    const char *ep = k.imds_endpoint, *prof = k.profile;
+    cfg->imds = k.imds;
+    cfg->imds_timeout_ms = k.imds_timeout_ms;
+    cfg->imds_refresh_ms = k.imds_refresh_ms;
     if (ep) {
         size_t n = strlen(ep);
         while (n && ep[n - 1] == '/')

@@ -170,4 +170,8 @@ int ag_http_do_abortable(void *handle, const char *method, const char *url,
                          size_t body_cap, const _Atomic int *abort, struct ag_http_resp *resp);
 void ag_http_resp_free(struct ag_http_resp *r);
 
+/* The keys of [aws]: names, types, bounds, defaults, help. */
+struct ag_conf_section;
+extern const struct ag_conf_section ag_aws_section;
+
 #endif

@@ -1128,8 +1128,8 @@ static void bedrock_destroy(struct ag_sink *sk)
     for (; s->n; s->n--, s->head = (s->head + 1) % s->c.queue)
         job_free(&s->q[s->head]);
     if (getenv("AG_BEDROCK_STATS"))
-        fprintf(stderr, "bedrock: %lu queued, %lu dropped (queue full), %lu in cooldown, "
-                        "%lu calls, %lu retries, %lu summaries, %lu fallbacks\n",
+        ag_logf(&s->env.log, AG_LOG_INFO, "bedrock", "%lu queued, %lu dropped (queue full), "
+                "%lu in cooldown, %lu calls, %lu retries, %lu summaries, %lu fallbacks",
                 atomic_load(&s->st.queued), atomic_load(&s->st.dropped_full),
                 atomic_load(&s->st.cooldown), atomic_load(&s->st.calls),
                 atomic_load(&s->st.retries), atomic_load(&s->st.ok), atomic_load(&s->st.failed));
@@ -1155,50 +1155,66 @@ static const struct ag_sink_ops bedrock_ops = {
 
 /* ---- configuration ------------------------------------------------------------------- */
 
+/* [sink.bedrock]: numbers straight into struct br_cfg, the strings beside
+ * it, checked and copied by load_cfg(). */
+struct br_keys {
+    const char *model, *region, *endpoint;
+    struct br_cfg c;
+};
+
+#define BR_FIELD(m) AG_CONF_FIELD(struct br_keys, m)
+static const char *const auth_modes[] = {"auto", "sigv4", "bearer", NULL};
+static const struct ag_conf_key bedrock_keys[] = {
+    {"model_id", AG_CONF_STRING, BR_FIELD(model),
+     .help = "Required: a model or inference-profile id, or an ARN."},
+    {"region", AG_CONF_STRING, BR_FIELD(region),
+     .help = "Default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's, else us-east-1."},
+    {"endpoint", AG_CONF_STRING, BR_FIELD(endpoint),
+     .help = "Default: https://bedrock-runtime.REGION.amazonaws.com."},
+    {"auth", AG_CONF_ENUM, BR_FIELD(c.auth), .choices = auth_modes, .def = "auto",
+     .help = "sigv4 (credentials chain), bearer (AWS_BEARER_TOKEN_BEDROCK), or auto."},
+    {"workers", AG_CONF_UINT, BR_FIELD(c.workers), 1, 16, .def = "2",
+     .help = "Worker threads."},
+    {"queue", AG_CONF_UINT, BR_FIELD(c.queue), 1, 4096, .def = "64",
+     .help = "Findings waiting for the workers (a full queue drops, never blocks)."},
+    {"max_tokens", AG_CONF_UINT, BR_FIELD(c.max_tokens), 1, 8192, .def = "1024",
+     .help = "Tokens of each answer at most."},
+    {"max_attempts", AG_CONF_UINT, BR_FIELD(c.max_attempts), 1, 10, .def = "3",
+     .help = "Attempts per call (throttling, 5xx, timeouts and connection errors retry)."},
+    {"backoff_base", AG_CONF_DURATION, BR_FIELD(c.backoff_base_ms), 0, 60000, .def = "1s",
+     .help = "Retry after rand(0,1) x min(backoff_base x 2^attempt, backoff_cap)."},
+    {"backoff_cap", AG_CONF_DURATION, BR_FIELD(c.backoff_cap_ms), 0, 300000, .def = "20s",
+     .help = "The longest wait between attempts."},
+    {"connect_timeout", AG_CONF_DURATION, BR_FIELD(c.connect_timeout_ms), 10, 600000,
+     .def = "10s", .help = "Connect timeout of each call."},
+    {"timeout", AG_CONF_DURATION, BR_FIELD(c.timeout_ms), 10, 900000, .def = "120s",
+     .help = "Total timeout of each call."},
+    {"tool_rounds", AG_CONF_UINT, BR_FIELD(c.tool_rounds), 0, 4, .def = "4",
+     .help = "Read-only tool rounds the model may use per finding."},
+    {"calls_per_hour", AG_CONF_UINT, BR_FIELD(c.calls_per_hour), 0, 1000000, .def = "60",
+     .help = "Budget: HTTP calls per hour, across all findings."},
+    {"tokens_per_day", AG_CONF_UINT, BR_FIELD(c.tokens_per_day), 0, 1000000000,
+     .def = "500000", .help = "Budget: tokens per day, across all findings."},
+    {"cooldown", AG_CONF_DURATION, BR_FIELD(c.cooldown_ms), 0, 86400000, .def = "15m",
+     .help = "One summary per rule and key within this time."},
+    {"flush_timeout", AG_CONF_DURATION, BR_FIELD(c.flush_timeout_ms), 0, 600000, .def = "30s",
+     .help = "How long a scan waits at the end for summaries still being written."},
+    {"reverse_dns_timeout", AG_CONF_DURATION, BR_FIELD(c.rdns_timeout_ms), 10, 30000,
+     .def = "2s", .help = "Timeout of the reverse DNS tool."},
+    {NULL}};
+
+const struct ag_conf_section ag_bedrock_section = {
+    SEC, "An analyst's summary of each finding from Amazon Bedrock; the section enables it.",
+    bedrock_keys};
+
 static int load_cfg(const struct ag_conf *c, struct br_cfg *b, char *err, size_t errlen)
 {
-    static const char *const auths[] = {"auto", "sigv4", "bearer", NULL};
-    const char *model = NULL, *region = NULL, *ep = NULL;
-    memset(b, 0, sizeof *b);
-    b->workers = 2;
-    b->queue = 64;
-    b->max_tokens = 1024;
-    b->max_attempts = 3;
-    b->tool_rounds = 4;
-    b->calls_per_hour = 60;
-    b->tokens_per_day = 500000;
-    b->connect_timeout_ms = 10000;
-    b->timeout_ms = 120000;
-    b->backoff_base_ms = 1000;
-    b->backoff_cap_ms = 20000;
-    b->cooldown_ms = 15 * 60000;
-    b->flush_timeout_ms = 30000;
-    b->rdns_timeout_ms = 2000;
-    if (ag_conf_str(c, SEC, "model_id", &model, err, errlen) < 0 ||
-        ag_conf_str(c, SEC, "region", &region, err, errlen) < 0 ||
-        ag_conf_str(c, SEC, "endpoint", &ep, err, errlen) < 0 ||
-        ag_conf_enum(c, SEC, "auth", auths, &b->auth, err, errlen) < 0 ||
-        ag_conf_u64(c, SEC, "workers", 1, 16, &b->workers, err, errlen) < 0 ||
-        ag_conf_u64(c, SEC, "queue", 1, 4096, &b->queue, err, errlen) < 0 ||
-        ag_conf_u64(c, SEC, "max_tokens", 1, 8192, &b->max_tokens, err, errlen) < 0 ||
-        ag_conf_u64(c, SEC, "max_attempts", 1, 10, &b->max_attempts, err, errlen) < 0 ||
-        ag_conf_u64(c, SEC, "tool_rounds", 0, 4, &b->tool_rounds, err, errlen) < 0 ||
-        ag_conf_u64(c, SEC, "calls_per_hour", 0, 1000000, &b->calls_per_hour, err, errlen) < 0 ||
-        ag_conf_u64(c, SEC, "tokens_per_day", 0, 1000000000, &b->tokens_per_day, err, errlen) < 0 ||
-        ag_conf_duration_ms(c, SEC, "connect_timeout", 10, 600000, &b->connect_timeout_ms, err,
-                            errlen) < 0 ||
-        ag_conf_duration_ms(c, SEC, "timeout", 10, 900000, &b->timeout_ms, err, errlen) < 0 ||
-        ag_conf_duration_ms(c, SEC, "backoff_base", 0, 60000, &b->backoff_base_ms, err,
-                            errlen) < 0 ||
-        ag_conf_duration_ms(c, SEC, "backoff_cap", 0, 300000, &b->backoff_cap_ms, err,
-                            errlen) < 0 ||
-        ag_conf_duration_ms(c, SEC, "cooldown", 0, 86400000LL, &b->cooldown_ms, err,
-                            errlen) < 0 ||
-        ag_conf_duration_ms(c, SEC, "flush_timeout", 0, 600000, &b->flush_timeout_ms, err,
-                            errlen) < 0 ||
-        ag_conf_duration_ms(c, SEC, "reverse_dns_timeout", 10, 30000, &b->rdns_timeout_ms, err,
-                            errlen) < 0)
+    struct br_keys k;
+    memset(&k, 0, sizeof k);
+    if (ag_conf_read(c, SEC, bedrock_keys, &k, err, errlen) < 0)
         return -1;
+    *b = k.c;
+    const char *model = k.model, *region = k.region, *ep = k.endpoint;
     if (!model || !*model || strlen(model) >= sizeof b->model) {
         snprintf(err, errlen, "%s: [%s] model_id: expected a model or inference-profile id "
                  "such as us.anthropic.claude-3-5-sonnet-20241022-v2:0", ag_conf_path(c), SEC);

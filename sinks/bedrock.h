@@ -41,4 +41,8 @@ char *ag_bedrock_user_message(const struct ag_finding *f, const char *nonce);
 /* "/model/<model id percent-encoded as one segment>/converse"; 0 or -1. */
 int ag_bedrock_converse_path(const char *model, char *out, size_t cap);
 
+/* The keys of [sink.bedrock]: names, types, bounds, defaults, help. */
+struct ag_conf_section;
+extern const struct ag_conf_section ag_bedrock_section;
+
 #endif

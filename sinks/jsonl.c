@@ -51,6 +51,7 @@ struct jsonl {
     char *path;                /* for messages */
     enum ag_event_filter events;
     int hold;
+    struct ag_log log;
     const struct ag_ocsf_ctx *ctx;
     struct ag_buf out;         /* being rendered */
     struct ag_buf handed;      /* the writer's; len 0 when it is idle */
@@ -148,7 +149,7 @@ static void repair_tail(struct jsonl *j)
     if (start < 0)
         return;
     if (ours && ftruncate(j->fd, start) == 0) {
-        fprintf(stderr, "authguard: jsonl: %s: a cut last line was cut off\n", j->path);
+        ag_logf(&j->log, AG_LOG_WARNING, "jsonl", "%s: a cut last line was cut off", j->path);
         return;
     }
     j->end_line = 1;
@@ -208,7 +209,7 @@ static void after_failure(struct jsonl *j, struct ag_buf *b, int e)
 {
     int hold = j->hold && want_of_room(e) && !j->stopping;
     if (hold ? !j->stuck : !j->lost)
-        fprintf(stderr, "authguard: jsonl: %s: %s; %s\n", j->path, strerror(e),
+        ag_logf(&j->log, AG_LOG_ERROR, "jsonl", "%s: %s; %s", j->path, strerror(e),
                 hold ? "the lines not written are held and written again" : "lines lost");
     if (hold) {
         j->stuck = 1;
@@ -222,7 +223,7 @@ static void after_failure(struct jsonl *j, struct ag_buf *b, int e)
 static void after_success(struct jsonl *j)
 {
     if (j->stuck)
-        fprintf(stderr, "authguard: jsonl: %s: writing again\n", j->path);
+        ag_logf(&j->log, AG_LOG_INFO, "jsonl", "%s: writing again", j->path);
     j->stuck = 0;
 }
 
@@ -526,6 +527,7 @@ struct ag_sink *ag_jsonl_open(const char *path, const struct ag_jsonl_opts *o,
     ag_buf_init(&j->handed, j->mem[1], JSONL_CAP);
     j->events = o->events;
     j->hold = o->hold;
+    j->log = o->log;
     j->ctx = ctx;
     j->base.ops = &jsonl_ops;
     /* Without a thread (none left to start) the renderer writes itself. */
@@ -540,18 +542,32 @@ struct ag_sink *ag_jsonl_new(const char *path, enum ag_event_filter events,
     return ag_jsonl_open(path, &o, ctx, err, errlen);
 }
 
+struct jsonl_keys {
+    const char *path;
+    int events;     /* enum ag_event_filter */
+    unsigned mode;
+};
+
+#define JSONL_FIELD(m) AG_CONF_FIELD(struct jsonl_keys, m)
+static const char *const event_modes[] = {"all", "failures", "none", NULL};
+static const struct ag_conf_key jsonl_keys[] = {
+    {"path", AG_CONF_PATH, JSONL_FIELD(path), .def = "-",
+     .help = "The file OCSF JSON lines go to, or - for stdout; a symbolic link is refused."},
+    {"events", AG_CONF_ENUM, JSONL_FIELD(events), .choices = event_modes, .def = "all",
+     .help = "Which events to write besides findings."},
+    {"mode", AG_CONF_MODE, JSONL_FIELD(mode), .def = "0600",
+     .help = "Permissions of the file, whatever the umask (it holds raw auth.log lines)."},
+    {NULL}};
+
+const struct ag_conf_section ag_jsonl_section = {
+    "sink.jsonl", "Events and findings as OCSF JSON lines, to a file or stdout.", jsonl_keys};
+
 struct ag_sink *ag_jsonl_create(const struct ag_sink_env *env, char *err, size_t errlen)
 {
-    const struct ag_conf *c = env->conf;
-    static const char *const modes[] = {"all", "failures", "none", NULL};
-    const char *path = "-";
-    int events = AG_EVENTS_ALL;
-    unsigned mode = AG_JSONL_MODE;
-    if (ag_conf_str(c, "sink.jsonl", "path", &path, err, errlen) < 0 ||
-        ag_conf_enum(c, "sink.jsonl", "events", modes, &events, err, errlen) < 0 ||
-        ag_conf_file_mode(c, "sink.jsonl", "mode", &mode, err, errlen) < 0)
+    struct jsonl_keys k;
+    if (ag_conf_read(env->conf, "sink.jsonl", jsonl_keys, &k, err, errlen) < 0)
         return NULL;
-    struct ag_jsonl_opts o = {.events = (enum ag_event_filter)events, .mode = mode,
-                              .hold = env->hold_undelivered};
-    return ag_jsonl_open(path, &o, env->ocsf, err, errlen);
+    struct ag_jsonl_opts o = {.events = (enum ag_event_filter)k.events, .mode = k.mode,
+                              .hold = env->hold_undelivered, .log = env->log};
+    return ag_jsonl_open(k.path, &o, env->ocsf, err, errlen);
 }

@@ -20,6 +20,7 @@ int ag_event_filter_pass(enum ag_event_filter filter, enum ag_kind kind);
 
 struct ag_jsonl_opts {
     enum ag_event_filter events;
+    struct ag_log log;  /* where its messages go; zero: standard error */
     unsigned mode;  /* permissions of the file: set when it is created or opened */
     /* 1: a write that fails for want of room (ENOSPC, EDQUOT, EFBIG) keeps
      * its lines and writes them again until they are out; flush reports them
@@ -45,5 +46,9 @@ struct ag_sink *ag_jsonl_new(const char *path, enum ag_event_filter events,
 /* From [sink.jsonl]: path (default "-"), events = all|failures|none,
  * mode (default 0600); hold as env->hold_undelivered says. */
 struct ag_sink *ag_jsonl_create(const struct ag_sink_env *env, char *err, size_t errlen);
+
+/* The keys of [sink.jsonl]: names, types, bounds, defaults, help. */
+struct ag_conf_section;
+extern const struct ag_conf_section ag_jsonl_section;
 
 #endif

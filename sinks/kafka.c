@@ -32,6 +32,7 @@ struct kafka {
     rd_kafka_t *rk;
     rd_kafka_topic_t *t_events, *t_findings;
     const struct ag_ocsf_ctx *ctx;
+    struct ag_log log;
     enum ag_event_filter events;
     enum ag_kafka_full full;
     int flush_timeout_ms;
@@ -105,15 +106,17 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
         if (!k->user_debug)
             return;
     }
-    fprintf(stderr, "authguard: kafka: %s: %s\n", fac, buf);
+    ag_logf(&k->log, level <= 3 ? AG_LOG_ERROR : level == 4 ? AG_LOG_WARNING
+                     : level <= 6 ? AG_LOG_INFO : AG_LOG_DEBUG, "kafka", "%s: %s", fac, buf);
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
+    struct kafka *k = opaque;
     /* Transport errors while a broker is away are expected and retried;
      * fatal ones (e.g. idempotence broken) are not. */
     if (err == RD_KAFKA_RESP_ERR__FATAL || err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-        fprintf(stderr, "authguard: kafka: %s: %s\n", rd_kafka_err2name(err), reason);
+        ag_logf(&k->log, AG_LOG_ERROR, "kafka", "%s: %s", rd_kafka_err2name(err), reason);
 }
 
 static void *poll_loop(void *arg)
@@ -340,32 +343,39 @@ static int set(rd_kafka_conf_t *conf, const char *key, const char *value, char *
     return -1;
 }
 
+#define KAFKA_FIELD(m) AG_CONF_FIELD(struct settings, m)
+static const char *const event_modes[] = {"all", "failures", "none", NULL};
+static const char *const full_modes[] = {"block", "drop", NULL}; /* enum ag_kafka_full */
+static const char *const start_modes[] = {"buffer", "fail", NULL};
+static const struct ag_conf_key kafka_keys[] = {
+    {"brokers", AG_CONF_LIST, KAFKA_FIELD(brokers),
+     .help = "Bootstrap brokers, required: host:port[,host:port...]."},
+    {"topic_events", AG_CONF_STRING, KAFKA_FIELD(topic_events), .def = "authguard.events",
+     .help = "Topic of the events."},
+    {"topic_findings", AG_CONF_STRING, KAFKA_FIELD(topic_findings), .def = "authguard.findings",
+     .help = "Topic of the findings."},
+    {"events", AG_CONF_ENUM, KAFKA_FIELD(events), .choices = event_modes, .def = "all",
+     .help = "Which events to send besides findings."},
+    {"queue_full", AG_CONF_ENUM, KAFKA_FIELD(full), .choices = full_modes, .def = "block",
+     .help = "When librdkafka's queue is full: the host waits, or drops and counts."},
+    {"flush_timeout", AG_CONF_DURATION, KAFKA_FIELD(flush_timeout_ms), 0, 3600000,
+     .def = "10s", .help = "How long flushing at exit waits before reporting what is undelivered."},
+    {"start_timeout", AG_CONF_DURATION, KAFKA_FIELD(start_timeout_ms), 100, 600000,
+     .def = "5s", .help = "At start a broker must answer within this."},
+    {"unreachable_at_start", AG_CONF_ENUM, KAFKA_FIELD(start_fail), .choices = start_modes,
+     .def = "fail", .help = "If no broker answers at start: fail, or buffer and retry."},
+    {"kafka.*", AG_CONF_PREFIX, 0, 0,
+     .help = "Any librdkafka property, e.g. kafka.security.protocol = SASL_SSL."},
+    {NULL}};
+
+const struct ag_conf_section ag_kafka_section = {
+    AG_KAFKA_SECTION, "Events and findings as OCSF JSON to Kafka; the section enables it.",
+    kafka_keys};
+
 static int read_settings(const struct ag_conf *c, struct settings *st, char *err,
                          size_t errlen)
 {
-    static const char *const modes[] = {"all", "failures", "none", NULL};
-    static const char *const fulls[] = {"block", "drop", NULL};
-    static const char *const starts[] = {"buffer", "fail", NULL};
-    const char *sec = AG_KAFKA_SECTION;
-    st->topic_events = "authguard.events";
-    st->topic_findings = "authguard.findings";
-    st->events = AG_EVENTS_ALL;
-    st->full = AG_KAFKA_BLOCK;
-    st->start_fail = 1;
-    st->flush_timeout_ms = 10000;
-    st->start_timeout_ms = 5000;
-    if (ag_conf_str(c, sec, "brokers", &st->brokers, err, errlen) < 0 ||
-        ag_conf_str(c, sec, "topic_events", &st->topic_events, err, errlen) < 0 ||
-        ag_conf_str(c, sec, "topic_findings", &st->topic_findings, err, errlen) < 0 ||
-        ag_conf_enum(c, sec, "events", modes, &st->events, err, errlen) < 0 ||
-        ag_conf_enum(c, sec, "queue_full", fulls, &st->full, err, errlen) < 0 ||
-        ag_conf_enum(c, sec, "unreachable_at_start", starts, &st->start_fail, err, errlen) < 0 ||
-        ag_conf_duration_ms(c, sec, "flush_timeout", 0, 3600000, &st->flush_timeout_ms, err,
-                            errlen) < 0 ||
-        ag_conf_duration_ms(c, sec, "start_timeout", 100, 600000, &st->start_timeout_ms, err,
-                            errlen) < 0)
-        return -1;
-    return 0;
+    return ag_conf_read(c, AG_KAFKA_SECTION, kafka_keys, st, err, errlen);
 }
 
 /* Defaults first, so that kafka.<property> lines override them. */
@@ -465,15 +475,15 @@ static int start(struct kafka *k, const struct ag_conf *c, const struct settings
     if (check_reachable(k, st, err, errlen) < 0) {
         if (st->start_fail)
             return -1;
-        fprintf(stderr, "authguard: %s; buffering until it is\n", err);
+        ag_logf(&k->log, AG_LOG_WARNING, NULL, "%s; buffering until it is", err);
     } else if (k->want_idempotence) {
         /* The broker answered, so librdkafka has queued the lines saying
          * which features it enabled; they reach on_log only through
          * rd_kafka_poll(), and the poll thread is not running yet. */
         rd_kafka_poll(k->rk, 0);
         if (!atomic_load(&k->idempotent))
-            fprintf(stderr, "authguard: [%s] brokers = %s: librdkafka %s did not enable "
-                            "IdempotentProducer: retries may duplicate messages\n",
+            ag_logf(&k->log, AG_LOG_WARNING, NULL, "[%s] brokers = %s: librdkafka %s did "
+                    "not enable IdempotentProducer: retries may duplicate messages",
                     AG_KAFKA_SECTION, st->brokers, rd_kafka_version_str());
     }
     if (ag_thread_start(&k->poller, NULL, "ag-kafka", poll_loop, k) != 0) {
@@ -505,6 +515,7 @@ struct ag_sink *ag_kafka_create_brokers(const struct ag_sink_env *env, const cha
     pthread_mutex_init(&k->reasons_lock, NULL);
     k->base.ops = &kafka_ops;
     k->ctx = env->ocsf;
+    k->log = env->log;
     k->events = (enum ag_event_filter)st.events;
     k->full = (enum ag_kafka_full)st.full;
     k->flush_timeout_ms = (int)st.flush_timeout_ms;

@@ -39,4 +39,8 @@ void ag_kafka_stats(struct ag_sink *s, struct ag_kafka_stats *st);
 /* One line: delivered, failed (with the reasons), dropped, outstanding. */
 void ag_kafka_report(struct ag_sink *s, FILE *f);
 
+/* The keys of [sink.kafka]: names, types, bounds, defaults, help. */
+struct ag_conf_section;
+extern const struct ag_conf_section ag_kafka_section;
+
 #endif

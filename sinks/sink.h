@@ -12,6 +12,7 @@
 
 #include "engine/finding.h"
 #include "filters/event.h"
+#include "sinks/log.h"
 
 struct ag_sink;
 
@@ -59,6 +60,8 @@ struct ag_sink_env {
      * what a flush reports undelivered (rsyslog, fluent-bit), or reports
      * it lost (scan). */
     int hold_undelivered;
+    /* Where the sink's messages go: the host's log (ag_logf). */
+    struct ag_log log;
 };
 
 /* Creates a sink from its [sink.NAME] section; NULL with err filled. */

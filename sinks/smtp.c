@@ -62,6 +62,7 @@ struct smtp {
     int64_t sent_at[RATE_MAX]; /* ring of send times, for the hourly limit */
     size_t sent_head, sent_n;
     unsigned long sent, suppressed, failed, suppressed_unreported;
+    struct ag_log log;      /* where failures are reported */
 };
 
 static int64_t now_ms(void)
@@ -271,7 +272,7 @@ static void deliver(struct smtp *s, CURL *h, struct mail *m, char *mem)
         ag_buf_printf(&b, "\r\n(%lu earlier findings were not mailed: at most %llu mails per "
                           "hour)\r\n", missed, (unsigned long long)s->per_hour);
     if (send_mail(s, h, b.p, b.len, err, sizeof err) < 0) {
-        fprintf(stderr, "authguard: [%s] finding %s not mailed: %s\n", SEC, m->f->uid, err);
+        ag_logf(&s->log, AG_LOG_ERROR, "smtp", "finding %s not mailed: %s", m->f->uid, err);
         pthread_mutex_lock(&s->lock);
         s->failed++;
         pthread_mutex_unlock(&s->lock);
@@ -461,8 +462,8 @@ static void smtp_destroy(struct ag_sink *sk)
     for (size_t i = 0; i < EARLY_MAX; i++)
         free(s->early[i].summary);
     if (getenv("AG_SMTP_STATS"))
-        fprintf(stderr, "smtp: %lu sent, %lu suppressed by the rate limit\n", s->sent,
-                s->suppressed);
+        ag_logf(&s->log, AG_LOG_INFO, "smtp", "%lu sent, %lu suppressed by the rate limit",
+                s->sent, s->suppressed);
     curl_global_cleanup();
     memset(s->pass, 0, sizeof s->pass);
     pthread_cond_destroy(&s->cv);
@@ -495,27 +496,51 @@ static int bad(const struct ag_conf *c, const char *key, const char *what, const
     return -1;
 }
 
+/* [sink.smtp], read here; the strings are checked and copied by load(). */
+struct smtp_keys {
+    const char *url, *username, *password, *from, *to, *subject_prefix;
+    int tls;
+    uint64_t per_hour;
+    int64_t wait_ms, timeout_ms;
+};
+
+#define SMTP_FIELD(m) AG_CONF_FIELD(struct smtp_keys, m)
+static const char *const tls_modes[] = {"off", "try", "required", NULL};
+static const struct ag_conf_key smtp_keys[] = {
+    {"url", AG_CONF_STRING, SMTP_FIELD(url),
+     .help = "Required: smtp://HOST[:PORT], or smtps://HOST[:PORT] for implicit TLS."},
+    {"from", AG_CONF_STRING, SMTP_FIELD(from), .help = "Required: the sender's address."},
+    {"to", AG_CONF_LIST, SMTP_FIELD(to), .help = "Required: up to 8 addresses."},
+    {"username", AG_CONF_STRING, SMTP_FIELD(username),
+     .help = "SMTP AUTH user name; none by default."},
+    {"password", AG_CONF_STRING, SMTP_FIELD(password),
+     .help = "SMTP AUTH password; none by default."},
+    {"tls", AG_CONF_ENUM, SMTP_FIELD(tls), .choices = tls_modes, .def = "required",
+     .help = "STARTTLS on smtp://: required, try (when offered) or off."},
+    {"subject_prefix", AG_CONF_STRING, SMTP_FIELD(subject_prefix), .def = "[authguard]",
+     .help = "Put before each subject."},
+    {"max_per_hour", AG_CONF_UINT, SMTP_FIELD(per_hour), 1, RATE_MAX, .def = "20",
+     .help = "Mails per hour at most; the next mail says how many were not sent."},
+    {"wait_for_summary", AG_CONF_DURATION, SMTP_FIELD(wait_ms), 0, 3600000, .def = "30s",
+     .help = "How long a mail waits for the Bedrock summary (with [sink.bedrock])."},
+    {"timeout", AG_CONF_DURATION, SMTP_FIELD(timeout_ms), 100, 600000, .def = "30s",
+     .help = "Connect and total timeout of each mail."},
+    {NULL}};
+
+const struct ag_conf_section ag_smtp_section = {
+    SEC, "Mails each finding with its summary; the section enables it.", smtp_keys};
+
 static int load(struct smtp *s, const struct ag_conf *c, char *err, size_t errlen)
 {
-    static const char *const tls[] = {"off", "try", "required", NULL};
-    const char *url = NULL, *user = NULL, *pass = NULL, *from = NULL, *to = NULL, *pre = NULL;
-    s->tls = 2;
-    s->wait_ms = 30000;
-    s->timeout_ms = 30000;
-    s->per_hour = 20;
-    snprintf(s->prefix, sizeof s->prefix, "[authguard]");
-    if (ag_conf_str(c, SEC, "url", &url, err, errlen) < 0 ||
-        ag_conf_str(c, SEC, "username", &user, err, errlen) < 0 ||
-        ag_conf_str(c, SEC, "password", &pass, err, errlen) < 0 ||
-        ag_conf_str(c, SEC, "from", &from, err, errlen) < 0 ||
-        ag_conf_str(c, SEC, "to", &to, err, errlen) < 0 ||
-        ag_conf_str(c, SEC, "subject_prefix", &pre, err, errlen) < 0 ||
-        ag_conf_enum(c, SEC, "tls", tls, &s->tls, err, errlen) < 0 ||
-        ag_conf_u64(c, SEC, "max_per_hour", 1, RATE_MAX, &s->per_hour, err, errlen) < 0 ||
-        ag_conf_duration_ms(c, SEC, "wait_for_summary", 0, 3600000, &s->wait_ms, err,
-                            errlen) < 0 ||
-        ag_conf_duration_ms(c, SEC, "timeout", 100, 600000, &s->timeout_ms, err, errlen) < 0)
+    struct smtp_keys k;
+    if (ag_conf_read(c, SEC, smtp_keys, &k, err, errlen) < 0)
         return -1;
+    const char *url = k.url, *user = k.username, *pass = k.password, *from = k.from;
+    const char *to = k.to;
+    s->tls = k.tls;
+    s->wait_ms = k.wait_ms;
+    s->timeout_ms = k.timeout_ms;
+    s->per_hour = k.per_hour;
     if (!url || (strncmp(url, "smtp://", 7) && strncmp(url, "smtps://", 8)) ||
         strlen(url) >= sizeof s->url)
         return bad(c, "url", "smtp://HOST[:PORT] or smtps://HOST[:PORT]", url, err, errlen);
@@ -541,8 +566,7 @@ static int load(struct smtp *s, const struct ag_conf *c, char *err, size_t errle
         return bad(c, "username", "a shorter user name and password", "...", err, errlen);
     snprintf(s->user, sizeof s->user, "%s", user ? user : "");
     snprintf(s->pass, sizeof s->pass, "%s", pass ? pass : "");
-    if (pre)
-        header_safe(s->prefix, sizeof s->prefix, pre);
+    header_safe(s->prefix, sizeof s->prefix, k.subject_prefix);
     return 0;
 }
 
@@ -558,6 +582,7 @@ struct ag_sink *ag_smtp_create(const struct ag_sink_env *env, char *err, size_t 
         return NULL;
     }
     s->summarizer = ag_conf_has_section(env->conf, "sink.bedrock");
+    s->log = env->log;
     s->base.ops = &smtp_ops;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cv, NULL);

@@ -13,4 +13,8 @@
 /* From [sink.smtp]; NULL with err filled. */
 struct ag_sink *ag_smtp_create(const struct ag_sink_env *env, char *err, size_t errlen);
 
+/* The keys of [sink.smtp]: names, types, bounds, defaults, help. */
+struct ag_conf_section;
+extern const struct ag_conf_section ag_smtp_section;
+
 #endif

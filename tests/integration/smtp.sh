@@ -121,7 +121,7 @@ facts plain
 tap_is "scan exits 0 with the mail sink" 0 "$rc"
 tap_cmp "the sample raises more findings than the limit" -gt "$(fact plain creates)" 3
 tap_is "max_per_hour = 3: exactly 3 mails" 3 "$(fact plain mails)"
-tap_grep "...and the rest are counted as suppressed" "^smtp: 3 sent, $(($(fact plain creates) - 3)) suppressed" "$T/plain.err"
+tap_grep "...and the rest are counted as suppressed" "^authguard: smtp: 3 sent, $(($(fact plain creates) - 3)) suppressed" "$T/plain.err"
 tap_is "envelope: both recipients" 3 "$(fact plain rcpt)"
 tap_is "From header and envelope sender" 3 "$(fact plain from)"
 tap_is "To header lists both" 3 "$(fact plain to)"

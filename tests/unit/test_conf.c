@@ -143,11 +143,107 @@ START_TEST(durations_and_bools)
 }
 END_TEST
 
+struct tabled {
+    int on;
+    uint8_t level;
+    uint32_t count, window_s;
+    int64_t timeout_ms;
+    unsigned mode;
+    const char *name, *empty, *none;
+};
+
+static const char *const levels[] = {"low", "mid", "high", NULL};
+static const struct ag_conf_key tabled_keys[] = {
+    {"on", AG_CONF_BOOL, AG_CONF_FIELD(struct tabled, on), .def = "on", .help = "h"},
+    {"level", AG_CONF_ENUM, AG_CONF_FIELD(struct tabled, level), .choices = levels,
+     .def = "mid", .help = "h"},
+    {"count", AG_CONF_UINT, AG_CONF_FIELD(struct tabled, count), 1, 100, .def = "7", .help = "h"},
+    {"window", AG_CONF_SECONDS, AG_CONF_FIELD(struct tabled, window_s), 1000, 86400000,
+     .def = "10m", .help = "h"},
+    {"timeout", AG_CONF_DURATION, AG_CONF_FIELD(struct tabled, timeout_ms), 0, 60000,
+     .def = "250ms", .help = "h"},
+    {"mode", AG_CONF_MODE, AG_CONF_FIELD(struct tabled, mode), .def = "0640", .help = "h"},
+    {"name", AG_CONF_STRING, AG_CONF_FIELD(struct tabled, name), .def = "x", .help = "h"},
+    {"empty", AG_CONF_PATH, AG_CONF_FIELD(struct tabled, empty), .def = "", .help = "h"},
+    {"none", AG_CONF_STRING, AG_CONF_FIELD(struct tabled, none), .help = "h"},
+    {"pass.*", AG_CONF_PREFIX, 0, 0, .help = "h"},
+    {NULL}};
+
+START_TEST(a_key_table_fills_a_struct)
+{
+    char err[AG_CONF_ERRLEN] = "";
+    struct ag_conf *c;
+    struct tabled t;
+    memset(&t, 0xa5, sizeof t);
+    ck_assert_int_eq(ag_conf_load_string(&c, "t.conf", "[t]\n", err, sizeof err), 0);
+    ck_assert_int_eq(ag_conf_read(c, "t", tabled_keys, &t, err, sizeof err), 0);
+    ck_assert_int_eq(t.on, 1);
+    ck_assert_uint_eq(t.level, 1);
+    ck_assert_uint_eq(t.count, 7);
+    ck_assert_uint_eq(t.window_s, 600);
+    ck_assert_int_eq(t.timeout_ms, 250);
+    ck_assert_uint_eq(t.mode, 0640);
+    ck_assert_str_eq(t.name, "x");
+    ck_assert_str_eq(t.empty, "");
+    ck_assert_ptr_null(t.none);
+    ag_conf_free(c);
+
+    ck_assert_int_eq(ag_conf_load_string(&c, "t.conf",
+                                         "[t]\non = off\nlevel = high\ncount = 100\n"
+                                         "window = 1h\nname = y\nnone = z\npass.a = 1\n",
+                                         err, sizeof err), 0);
+    ck_assert_int_eq(ag_conf_read(c, "t", tabled_keys, &t, err, sizeof err), 0);
+    ck_assert_int_eq(t.on, 0);
+    ck_assert_uint_eq(t.level, 2);
+    ck_assert_uint_eq(t.count, 100);
+    ck_assert_uint_eq(t.window_s, 3600);
+    ck_assert_str_eq(t.name, "y");
+    ck_assert_str_eq(t.none, "z");
+    ck_assert_ptr_nonnull(ag_conf_key_find(tabled_keys, "pass.a"));
+    ck_assert_ptr_null(ag_conf_key_find(tabled_keys, "pass."));
+    ck_assert_ptr_null(ag_conf_key_find(tabled_keys, "nam"));
+    /* the prefix's keys are the module's: still unread here */
+    ck_assert_int_eq(ag_conf_check_unused(c, "t", err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "pass.a: unknown key"));
+    ag_conf_free(c);
+
+    ck_assert_int_eq(ag_conf_load_string(&c, "t.conf", "[t]\n\ncount = 101\n", err,
+                                         sizeof err), 0);
+    ck_assert_int_eq(ag_conf_read(c, "t", tabled_keys, &t, err, sizeof err), -1);
+    ck_assert_str_eq(err, "t.conf:3: [t] count: expected a whole number from 1 to 100, "
+                          "got '101'");
+    ag_conf_free(c);
+}
+END_TEST
+
+START_TEST(a_key_table_prints_its_defaults)
+{
+    static const struct ag_conf_section sec = {"t", "A test section.", tabled_keys};
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    ag_conf_print_defaults(f, &sec);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(out, "[t]\n# A test section.\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\n#window = 10m\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\n#empty =\n"));
+    ck_assert_ptr_nonnull(strstr(out, "\n# none =\n"));
+    free(out);
+    char what[128];
+    ag_conf_key_describe(&tabled_keys[3], what, sizeof what);
+    ck_assert_str_eq(what, "a duration from 1s to 1d");
+    ag_conf_key_describe(&tabled_keys[1], what, sizeof what);
+    ck_assert_str_eq(what, "one of low | mid | high");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("conf");
     TCase *tc = tcase_create("conf");
     tcase_add_test(tc, reads_typed_values);
+    tcase_add_test(tc, a_key_table_fills_a_struct);
+    tcase_add_test(tc, a_key_table_prints_its_defaults);
     tcase_add_test(tc, each_with_prefix_and_unused_check);
     tcase_add_test(tc, bad_values_name_file_line_key);
     tcase_add_test(tc, syntax_error_and_missing_file);

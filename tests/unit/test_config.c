@@ -70,6 +70,32 @@ START_TEST(shipped_conf_documents_the_defaults)
 }
 END_TEST
 
+/* The key tables' defaults (what an empty file yields) are the engine's
+ * and the summarizer's own, which their callers without a file use. */
+START_TEST(key_tables_carry_the_code_defaults)
+{
+    char err[AG_CONF_ERRLEN] = "";
+    struct ag_config a;
+    struct ag_engine_config e;
+    struct ag_summary_config s;
+    ck_assert_int_eq(ag_config_load(&a, NULL, err, sizeof err), 0);
+    ag_engine_config_defaults(&e);
+    ag_summary_config_defaults(&s);
+    ck_assert_int_eq(memcmp(a.engine.rules, e.rules, sizeof e.rules), 0);
+    ck_assert_uint_eq(a.engine.table_slots, e.table_slots);
+    ck_assert_uint_eq(a.engine.probe, e.probe);
+    ck_assert_uint_eq(a.engine.finding_queue, e.finding_queue);
+    ck_assert_int_eq(a.engine.ipv6_prefix64, e.ipv6_prefix64);
+    ck_assert_int_eq(a.engine.prefault, e.prefault);
+    ck_assert_uint_eq(a.engine.n_allowlist, 0);
+    ck_assert_uint_eq(a.summary.nacl_rule_number, s.nacl_rule_number);
+    ck_assert_uint_eq(a.summary.ssh_port, s.ssh_port);
+    ck_assert_ptr_null(a.summary.trusted_ssh_cidr);
+    ck_assert_int_eq(a.have_tz, 0);
+    ag_config_free(&a);
+}
+END_TEST
+
 static int load_text(struct ag_config *c, const char *text, char *err, size_t errlen)
 {
     char path[] = "/tmp/agconfXXXXXX";
@@ -143,6 +169,7 @@ static Suite *suite(void)
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
     tcase_add_test(tc, shipped_conf_documents_the_defaults);
+    tcase_add_test(tc, key_tables_carry_the_code_defaults);
     tcase_add_test(tc, bad_settings_are_refused_with_place);
     tcase_add_test(tc, good_settings_apply);
     suite_add_tcase(s, tc);

@@ -242,6 +242,44 @@ static struct ag_sink *held_sink(const char *path, int hold)
     return ag_jsonl_open(path, &o, &ctx, err, sizeof err);
 }
 
+struct heard {
+    int n;
+    enum ag_log_level level;
+    char component[16], msg[256];
+};
+
+static void hear(void *ud, enum ag_log_level level, const char *component, const char *msg)
+{
+    struct heard *h = ud;
+    h->n++;
+    h->level = level;
+    snprintf(h->component, sizeof h->component, "%s", component ? component : "");
+    snprintf(h->msg, sizeof h->msg, "%s", msg);
+}
+
+/* The sink's message reaches the host's log callback, with its level and
+ * component, and nothing of it goes to stderr. */
+START_TEST(messages_go_to_the_log_callback_with_their_level)
+{
+    char err[256] = "";
+    struct heard h = {0};
+    struct ag_jsonl_opts o = {.events = AG_EVENTS_ALL, .mode = AG_JSONL_MODE,
+                              .log = {hear, &h}};
+    struct ag_sink *s = ag_jsonl_open("/dev/full", &o, &ctx, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    struct ag_event ev;
+    make_event(&ev, 7);
+    s->ops->event(s, &ev, NULL);
+    ck_assert_int_gt(s->ops->flush(s, 0), 0);
+    s->ops->destroy(s);
+    ck_assert_int_eq(h.n, 1); /* lines lost: said once */
+    ck_assert_int_eq(h.level, AG_LOG_ERROR);
+    ck_assert_str_eq(h.component, "jsonl");
+    ck_assert_str_eq(h.msg, "/dev/full: No space left on device; lines lost");
+    ck_assert_str_eq(ag_log_level_name(h.level), "error");
+}
+END_TEST
+
 static off_t size_of(const char *path)
 {
     struct stat st;
@@ -603,6 +641,7 @@ static Suite *suite(void)
     tcase_add_test(tc, threads_lines_arrive_whole_and_in_order);
     tcase_add_test(tc, finding_follows_the_events_before_it);
     tcase_add_test(tc, failed_writes_are_reported_by_the_next_flush);
+    tcase_add_test(tc, messages_go_to_the_log_callback_with_their_level);
     tcase_add_test(tc, hold_short_write_is_cut_back_and_stays_failed_until_written);
     tcase_add_test(tc, drop_short_write_is_cut_back_and_reported_once);
     tcase_add_test(tc, hold_full_buffer_makes_the_feeder_wait_and_loses_nothing);
