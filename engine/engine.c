@@ -927,7 +927,7 @@ static void classify(struct feed *f)
     /* An echo repeats an attempt another line already stands for (PAM's
      * line before sshd's, "PAM N more", sudo's PAM line before its own):
      * it goes into the context and the distinct counts, never the tallies. */
-    f->echo = (ev->flags & AG_EVF_ECHO) != 0;
+    f->echo = (ev->flags & (AG_EVF_ECHO | AG_EVF_ANNOUNCE)) != 0;
     f->tally = f->failure && !f->echo;
     /* A key cannot be guessed, and clients offer several before the one
      * that works ("Failed publickey" then "Accepted publickey"): such

@@ -1,0 +1,68 @@
+/* shape.h - message shapes: a template such as
+ * "Failed %m for %u from %a port %p ssh2" compiled once into ops, and
+ * matched against a message with the address attributed from the grammar.
+ *
+ * Fields:
+ *   %u  user, client-written, any text (spaces and look-alike clauses too)
+ *   %U  account name: a valid account, no spaces
+ *   %t  target account, no spaces          %T  target, any text
+ *   %b  acting local user, no spaces       %R  PAM ruser, any text
+ *   %a  numeric address (the source)       %h  address or host name
+ *   %o  PAM rhost: address, name or empty  %c  address with /prefix
+ *   %l  another address (local end), not kept
+ *   %p  port    %n  count (N attempts)     %d  a number, not kept
+ *   %z  a word or nothing, not kept (PAM's logname=, tty=)
+ *   %m  method  %s  PAM service            %w  a word sshd writes, not kept
+ *   %*  any text, not kept (reasons, banners, key IDs, client offers)
+ *   %%  a literal '%'
+ * "Any text" fields are free: they may hold every literal of the shape.
+ * Every other field is one token: no spaces, ended by the byte that starts
+ * the literal after it.
+ *
+ * Attribution: the address is the one every parse of the line agrees on.
+ * A parse is a way to split the line into the template's fields. With no
+ * free field before the address the split is fixed; with free fields only
+ * before it, the literal after the last free field starts with a space and
+ * every later field is a token, so the number of spaces fixes the split
+ * and the first candidate from the right is the only one; with free
+ * fields on both sides every split is tried (bounded) and, unless all give
+ * the same address, the source is unknown: a lost source rather than a
+ * wrong one. */
+#ifndef AG_SHAPE_H
+#define AG_SHAPE_H
+
+#include <stdint.h>
+
+#include "filters/event.h"
+
+#define AG_SHAPE_OPS_MAX 32
+
+struct ag_shape_op {
+    uint8_t type;  /* 0 for a literal, else the field letter ('u', 'a', ...) */
+    uint8_t order; /* free fields: 1 = from the right (unique), 2 = every split */
+    uint16_t len;  /* literal length */
+    const char *lit;
+};
+
+struct ag_shape {
+    struct ag_shape_op op[AG_SHAPE_OPS_MAX];
+    uint8_t n;
+    uint8_t has_src;   /* a %a/%h/%o/%c field */
+    uint8_t every;     /* some free field needs every split tried */
+};
+
+/* Compiles tpl. Returns 0, or -1 for a template that breaks the rules
+ * above (two fields with no literal between, too many ops, a free field
+ * before the address followed by a literal that does not start with a
+ * space, an unknown field). */
+int ag_shape_compile(struct ag_shape *s, const char *tpl);
+
+/* Matches [p, e) against s and fills ev's fields. Returns 1 on a match
+ * (ev->src is AG_AF_NONE when the parses disagree), 0 otherwise. ev's
+ * fields are only written on a match. */
+int ag_shape_match(const struct ag_shape *s, struct ag_event *ev, const char *p, const char *e);
+
+/* True for the free field letters. */
+int ag_shape_field_is_free(char type);
+
+#endif
