@@ -99,12 +99,12 @@ const struct ag_row ag_rows[] = {
     ROW(SSHD, SUCCESS, AUTH_SUCCESS, NONE, 0, 0, "Accepted %m for %u from %h port %p ssh1",
         "OpenSSH 3.0", "OpenSSH 7.3", "an SSH-1 login",
         H "Accepted rsa for alice from 192.0.2.10 port 50122 ssh1", "alice", "192.0.2.10", 50122, 0),
-    ROW(SSHD, NOTHING, NONE, NONE, 0, 0, "Postponed %m for %u from %h port %p ssh2",
-        "OpenSSH 4.0", "", "keyboard-interactive waiting for PAM: its Failed or Accepted line follows",
-        H "Postponed keyboard-interactive for root from 203.0.113.45 port 52211 ssh2 [preauth]", "root", "203.0.113.45", 52211, 0),
     ROW(SSHD, NOTHING, NONE, NONE, 0, 0, "Postponed %m for invalid user %u from %h port %p ssh2",
         "OpenSSH 4.0", "", "as above, for an invalid user",
         H "Postponed keyboard-interactive for invalid user admin from 203.0.113.45 port 52211 ssh2 [preauth]", "admin", "203.0.113.45", 52211, 0),
+    ROW(SSHD, NOTHING, NONE, NONE, 0, 0, "Postponed %m for %u from %h port %p ssh2",
+        "OpenSSH 4.0", "", "keyboard-interactive waiting for PAM: its Failed or Accepted line follows",
+        H "Postponed keyboard-interactive for root from 203.0.113.45 port 52211 ssh2 [preauth]", "root", "203.0.113.45", 52211, 0),
     ROW(SSHD, NOTHING, NONE, NONE, 0, 0, "Partial %m for %u from %h port %p ssh2: %w %w",
         "OpenSSH 6.2", "", "one factor of AuthenticationMethods passed: no failure",
         H "Partial publickey for alice from 192.0.2.10 port 50122 ssh2: ED25519 SHA256:6bJzZx2QbqZ8Vv1eXk0wC3o2lqzv9QzFq1aJgJQ5d2c", "alice", "192.0.2.10", 50122, 0),
@@ -266,13 +266,13 @@ const struct ag_row ag_rows[] = {
     ROW(SSHD, PROBE, MAC_ERROR, NONE, 0, 0, "ssh_dispatch_run_fatal: Connection from %a port %p: message authentication code incorrect",
         "OpenSSH 7.3", "", "a wrong MAC, in or out of [preauth]",
         H "ssh_dispatch_run_fatal: Connection from 203.0.113.9 port 40022: message authentication code incorrect [preauth]", NULL, "203.0.113.9", 40022, 0),
-    ROW(SSHD, PROBE, MAC_ERROR, NONE, INV, PRE, "ssh_dispatch_run_fatal: Connection from invalid user %u %a port %p: %*",
+    ROW(SSHD, PROBE, MAC_ERROR, NONE, INV, PRE, "ssh_dispatch_run_fatal: Connection from invalid user %u %a port %p: %E",
         "OpenSSH 7.6", "", "any other fatal packet error before authentication; the reason is sshd's",
         H "ssh_dispatch_run_fatal: Connection from invalid user x 203.0.113.9 port 40022: Connection corrupted [preauth]", "x", "203.0.113.9", 40022, 0),
-    ROW(SSHD, PROBE, MAC_ERROR, NONE, 0, PRE, "ssh_dispatch_run_fatal: Connection from authenticating user %u %a port %p: %*",
+    ROW(SSHD, PROBE, MAC_ERROR, NONE, 0, PRE, "ssh_dispatch_run_fatal: Connection from authenticating user %u %a port %p: %E",
         "OpenSSH 7.6", "", "any other fatal packet error before authentication",
         H "ssh_dispatch_run_fatal: Connection from authenticating user root 203.0.113.9 port 40022: Connection corrupted [preauth]", "root", "203.0.113.9", 40022, 0),
-    ROW(SSHD, PROBE, MAC_ERROR, NONE, 0, PRE, "ssh_dispatch_run_fatal: Connection from %a port %p: %*",
+    ROW(SSHD, PROBE, MAC_ERROR, NONE, 0, PRE, "ssh_dispatch_run_fatal: Connection from %a port %p: %E",
         "OpenSSH 7.3", "", "any other fatal packet error before authentication (a broken pipe in a session is none)",
         H "ssh_dispatch_run_fatal: Connection from 203.0.113.9 port 40022: invalid format [preauth]", NULL, "203.0.113.9", 40022, 0),
     ROW(SSHD, NOTHING, NONE, NONE, 0, 0, "Corrupted MAC on input.",
@@ -307,10 +307,10 @@ const struct ag_row ag_rows[] = {
     ROW(SSHD, ECHO, PAM_FAILURE, PAM, 0, 0, "PAM: Authentication failure for %u from %h via %l",
         "", "", "a build that also names the local address; the source is the token before \"via\"",
         H "error: PAM: Authentication failure for root from 203.0.113.9 via 192.0.2.1", "root", "203.0.113.9", 0, 0),
-    ROW(SSHD, ECHO, PAM_MORE_FAILURES, PAM, 0, 0, "PAM %n more authentication failure%z; logname=%z uid=%d euid=%d tty=%z ruser=%R rhost=%o  user=%u",
+    ROW(SSHD, ECHO, PAM_MORE_FAILURES, PAM, 0, 0, "PAM %n more authentication failure%z; logname=%z uid=%d euid=%d tty=%z ruser=%r rhost=%o  user=%u",
         "OpenSSH 3.7", "", "pam_unix's summary when the session ends: repeats failures logged one by one",
         H "PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=root", "root", "203.0.113.9", 0, 2),
-    ROW(SSHD, ECHO, PAM_MORE_FAILURES, PAM, 0, 0, "PAM %n more authentication failure%z; logname=%z uid=%d euid=%d tty=%z ruser=%R rhost=%o",
+    ROW(SSHD, ECHO, PAM_MORE_FAILURES, PAM, 0, 0, "PAM %n more authentication failure%z; logname=%z uid=%d euid=%d tty=%z ruser=%r rhost=%o",
         "OpenSSH 3.7", "", "as above, for a user PAM does not know",
         H "PAM 1 more authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9", NULL, "203.0.113.9", 0, 1),
     ROW(SSHD, NOTHING, NONE, NONE, 0, 0, "PAM service(%w) ignoring max retries; %d > %d",
@@ -318,19 +318,19 @@ const struct ag_row ag_rows[] = {
         H "PAM service(sshd) ignoring max retries; 6 > 3", NULL, NULL, 0, 0),
 
     /* ---- PAM modules, any program (libpam pam_syslog) ------------------ */
-    ROW(PAM, ECHO, PAM_FAILURE, PAM, 0, AG_ROW_PAM_SERVICE, "pam_%w(%s:auth): authentication failure; logname=%z uid=%d euid=%d tty=%z ruser=%R rhost=%o  user=%u",
-        "Linux-PAM 0.99", "", "the service's own line counts (sshd Failed, su FAILED, sudo incorrect password); for other services it is the attempt. ruser and user may be client text: without agreement, no source",
+    ROW(PAM, ECHO, PAM_FAILURE, PAM, 0, AG_ROW_PAM_SERVICE, "pam_%w(%s:auth): authentication failure; logname=%z uid=%d euid=%d tty=%z ruser=%r rhost=%o  user=%u",
+        "Linux-PAM 0.99", "", "the service's own line counts (sshd Failed, su FAILED, sudo incorrect password); for other services it is the attempt. ruser is a local account or empty for these services; user is client text and comes last",
         "Nov  9 04:07:51 web-01 sshd[1234]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=root", "root", "203.0.113.9", 0, 0),
-    ROW(PAM, ECHO, PAM_FAILURE, PAM, 0, AG_ROW_PAM_SERVICE, "pam_%w(%s:auth): authentication failure; logname=%z uid=%d euid=%d tty=%z ruser=%R rhost=%o",
+    ROW(PAM, ECHO, PAM_FAILURE, PAM, 0, AG_ROW_PAM_SERVICE, "pam_%w(%s:auth): authentication failure; logname=%z uid=%d euid=%d tty=%z ruser=%r rhost=%o",
         "Linux-PAM 0.99", "", "as above, for a user PAM does not know",
         "Nov  9 04:07:51 web-01 sshd[1234]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9", NULL, "203.0.113.9", 0, 0),
-    ROW(PAM, ECHO, PAM_FAILURE, PAM, 0, AG_ROW_PAM_SERVICE, "pam_%w(%s:auth): authentication failure; logname=%z uid=%d euid=%d tty=%z ruser=%R rhost=%o user=%u",
+    ROW(PAM, ECHO, PAM_FAILURE, PAM, 0, AG_ROW_PAM_SERVICE, "pam_%w(%s:auth): authentication failure; logname=%z uid=%d euid=%d tty=%z ruser=%r rhost=%o user=%u",
         "", "", "modules that write one space before user= (pam_sss, pam_ldap)",
         "Nov  9 04:07:51 web-01 sshd[1234]: pam_sss(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9 user=root", "root", "203.0.113.9", 0, 0),
-    ROW(PAM, ECHO, PAM_FAILURE, PAM, 0, 0, "pam_%w(auth): authentication failure; logname=%z uid=%d euid=%d tty=%z ruser=%R rhost=%o  user=%u",
+    ROW(PAM, ECHO, PAM_FAILURE, PAM, 0, 0, "pam_%w(auth): authentication failure; logname=%z uid=%d euid=%d tty=%z ruser=%r rhost=%o  user=%u",
         "", "", "a module that logs without the service name",
         "Nov  9 04:07:51 web-01 sshd[1234]: pam_unix(auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=root", "root", "203.0.113.9", 0, 0),
-    ROW(PAM, ECHO, PAM_MORE_FAILURES, PAM, 0, 0, "pam_%w(%s:auth): %n more authentication failure%z; logname=%z uid=%d euid=%d tty=%z ruser=%R rhost=%o  user=%u",
+    ROW(PAM, ECHO, PAM_MORE_FAILURES, PAM, 0, 0, "pam_%w(%s:auth): %n more authentication failure%z; logname=%z uid=%d euid=%d tty=%z ruser=%r rhost=%o  user=%u",
         "Linux-PAM 0.99", "", "the summary when the session ends: repeats failures logged one by one",
         "Nov  9 04:07:51 web-01 sshd[1234]: pam_unix(sshd:auth): 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=root", "root", "203.0.113.9", 0, 2),
     ROW(PAM, NOTHING, NONE, NONE, 0, 0, "pam_%w(%s:auth): check pass; user unknown",
@@ -344,19 +344,19 @@ const struct ag_row ag_rows[] = {
         "Nov  9 04:07:51 web-01 sshd[1234]: pam_tally2(sshd:auth): user root (0) tally 4, deny 3", "root", NULL, 0, 0),
 
     /* ---- old PAM: "SERVICE(pam_unix)[PID]" tags and "pam_unix:" -------- */
-    ROW(PAM_OLD, ECHO, PAM_FAILURE, PAM, 0, AG_ROW_PAM_SERVICE, "authentication failure; logname=%z uid=%d euid=%d tty=%z ruser=%R rhost=%o  user=%u",
+    ROW(PAM_OLD, ECHO, PAM_FAILURE, PAM, 0, AG_ROW_PAM_SERVICE, "authentication failure; logname=%z uid=%d euid=%d tty=%z ruser=%r rhost=%o  user=%u",
         "Linux-PAM 0.75", "Linux-PAM 0.79", "as pam_unix(SERVICE:auth); the service is in the tag",
         "Nov  9 04:07:51 web-01 sshd(pam_unix)[1234]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=203.0.113.9  user=root", "root", "203.0.113.9", 0, 0),
-    ROW(PAM_OLD, ECHO, PAM_FAILURE, PAM, 0, AG_ROW_PAM_SERVICE, "authentication failure; logname=%z uid=%d euid=%d tty=%z ruser=%R rhost=%o",
+    ROW(PAM_OLD, ECHO, PAM_FAILURE, PAM, 0, AG_ROW_PAM_SERVICE, "authentication failure; logname=%z uid=%d euid=%d tty=%z ruser=%r rhost=%o",
         "Linux-PAM 0.75", "Linux-PAM 0.79", "as above, user unknown to PAM",
         "Nov  9 04:07:51 web-01 sshd(pam_unix)[1234]: authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=203.0.113.9", NULL, "203.0.113.9", 0, 0),
-    ROW(PAM_OLD, ECHO, PAM_MORE_FAILURES, PAM, 0, 0, "%n more authentication failure%z; logname=%z uid=%d euid=%d tty=%z ruser=%R rhost=%o  user=%u",
+    ROW(PAM_OLD, ECHO, PAM_MORE_FAILURES, PAM, 0, 0, "%n more authentication failure%z; logname=%z uid=%d euid=%d tty=%z ruser=%r rhost=%o  user=%u",
         "Linux-PAM 0.75", "Linux-PAM 0.79", "the old summary",
         "Nov  9 04:07:51 web-01 sshd(pam_unix)[1234]: 2 more authentication failures; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=203.0.113.9  user=root", "root", "203.0.113.9", 0, 2),
     ROW(PAM_OLD, NOTHING, NONE, NONE, 0, 0, "check pass; user unknown",
         "Linux-PAM 0.75", "Linux-PAM 0.79", "precedes the failure line; no address",
         "Nov  9 04:07:51 web-01 sshd(pam_unix)[1234]: check pass; user unknown", NULL, NULL, 0, 0),
-    ROW(PAM, ECHO, PAM_FAILURE, PAM, 0, 0, "pam_unix: authentication failure; logname=%z uid=%d euid=%d tty=%z ruser=%R rhost=%o  user=%u",
+    ROW(PAM, ECHO, PAM_FAILURE, PAM, 0, 0, "pam_unix: authentication failure; logname=%z uid=%d euid=%d tty=%z ruser=%r rhost=%o  user=%u",
         "Linux-PAM 0.7x", "", "the old module prefix inside the message",
         "Nov  9 04:07:51 web-01 sshd[1234]: pam_unix: authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=root", "root", "203.0.113.9", 0, 0),
 
@@ -532,6 +532,41 @@ static void clear_fields(struct ag_event *ev, uint8_t flags, struct ag_span serv
     ev->service = service;
 }
 
+static int same_source(const struct ag_event *a, const struct ag_event *b)
+{
+    if (a->src_port != b->src_port)
+        return 0;
+    if (a->src.af != AG_AF_NONE || b->src.af != AG_AF_NONE)
+        return ag_addr_equal(&a->src, &b->src);
+    return a->src_name.len == b->src_name.len &&
+           memcmp(ag_span_ptr(a, a->src_name), ag_span_ptr(b, b->src_name), a->src_name.len) == 0;
+}
+
+/* A row ending in free text (a reason, a user) can read the tail of
+ * another row's line as its own: "Disconnecting ... port P: <reason>" with
+ * a reason ending in "F port 1: Too many authentication failures". When
+ * such a row also fits the line and names another source, or none, the
+ * line has no source. */
+static void check_other_rows(const struct ag_catalogue *c, unsigned at, unsigned n, unsigned hit,
+                             uint8_t flags, struct ag_event *ev, const char *p, const char *e)
+{
+    for (unsigned k = 0; k < n; k++) {
+        unsigned j = c->list[at + k];
+        if (j == hit || !c->shape[j].tail_free || !c->shape[j].has_src ||
+            ((ag_rows[j].cond & AG_ROW_PREAUTH) && !(flags & AG_EVF_PREAUTH)))
+            continue;
+        struct ag_event other = *ev;
+        clear_fields(&other, flags, ev->service);
+        if (ag_shape_match(&c->shape[j], &other, p, e) && !same_source(ev, &other)) {
+            ev->src.af = AG_AF_NONE;
+            ev->src_port = 0;
+            memset(&ev->src_name, 0, sizeof ev->src_name);
+            ev->flags &= (uint8_t)~AG_EVF_SRC_IS_NAME;
+            return;
+        }
+    }
+}
+
 static int try_list(const struct ag_catalogue *c, enum ag_family fam, int b, struct ag_event *ev,
                     const char *p, const char *e)
 {
@@ -544,6 +579,8 @@ static int try_list(const struct ag_catalogue *c, enum ag_family fam, int b, str
         if ((r->cond & AG_ROW_PREAUTH) && !(flags & AG_EVF_PREAUTH))
             continue;
         if (ag_shape_match(&c->shape[i], ev, p, e)) {
+            if (ev->src.af != AG_AF_NONE || ev->src_name.len > 0)
+                check_other_rows(c, at, n, i, flags, ev, p, e);
             finish_row(r, ev);
             return (int)i;
         }

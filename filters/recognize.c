@@ -91,10 +91,10 @@ static void sshd_frame(struct ag_event *ev, const char **m, const char **e)
 }
 
 static int match_family(const struct ag_catalogue *c, enum ag_family f, struct ag_event *ev,
-                        const char *m, const char *e)
+                        const char *m, const char *e, int *row)
 {
-    int row = ag_catalogue_match(c, f, ev, m, e);
-    return row >= 0 && ev->kind != AG_EV_NONE;
+    *row = ag_catalogue_match(c, f, ev, m, e);
+    return *row >= 0 && ev->kind != AG_EV_NONE;
 }
 
 static const enum ag_family cat_family[] = {
@@ -105,7 +105,7 @@ static const enum ag_family cat_family[] = {
 /* Runs the catalogue for the event's program. Returns 1 for an event, 0
  * for a line that is not one; *auth says whether the program was an auth
  * program (for st.auth_other). */
-static int dispatch(const struct ag_catalogue *c, struct ag_event *ev, int *auth)
+static int dispatch(const struct ag_catalogue *c, struct ag_event *ev, int *auth, int *row)
 {
     const char *m = ag_msg_begin(ev);
     const char *e = ag_msg_end(ev);
@@ -121,10 +121,10 @@ static int dispatch(const struct ag_catalogue *c, struct ag_event *ev, int *auth
         return 0;
     int hit = 0;
     if (*m == 'p' && starts_pam(m, e))
-        hit = match_family(c, AG_FAM_PAM, ev, m, e);
+        hit = match_family(c, AG_FAM_PAM, ev, m, e, row);
     else if (*m == 'r' && ag_starts(m, e, AG_LIT("refused connect from ")))
-        hit = match_family(c, AG_FAM_TCPW, ev, m, e);
-    if (!hit && fam != FAM_OTHER) {
+        hit = match_family(c, AG_FAM_TCPW, ev, m, e, row);
+    if (!hit && *row < 0 && fam != FAM_OTHER) {
         if (fam == FAM_SSHD)
             sshd_frame(ev, &m, &e);
         else if (fam == FAM_SUDO)
@@ -132,7 +132,7 @@ static int dispatch(const struct ag_catalogue *c, struct ag_event *ev, int *auth
                 m++; /* sudo pads the user name to line up its columns */
         else if (fam == FAM_PAM_OLD)
             ev->service = ag_span_at(ev, prog, prog + ev->program.len - 10);
-        hit = match_family(c, cat_family[fam], ev, m, e);
+        hit = match_family(c, cat_family[fam], ev, m, e, row);
     }
     if (hit && n > 1)
         ev->count = (uint16_t)(ev->count * n > 65535 ? 65535 : ev->count * n);
@@ -151,7 +151,8 @@ static void event_base(struct ag_event *ev, const char *line, size_t len)
 static int finish(struct ag_parser *p, struct ag_event *ev)
 {
     int auth = 0;
-    if (dispatch(&p->cat, ev, &auth)) {
+    p->last_row = -1;
+    if (dispatch(&p->cat, ev, &auth, &p->last_row)) {
         p->st.events++;
         p->st.by_kind[ev->kind < AG_EV_KIND_COUNT ? ev->kind : AG_EV_NONE]++;
         return AG_PARSE_EVENT;
@@ -195,6 +196,7 @@ int ag_parse_line(struct ag_parser *p, const char *line, size_t len, int64_t arr
                   struct ag_event *ev)
 {
     p->st.lines++;
+    p->last_row = -1;
     if (reject_line(p, line, len))
         return AG_PARSE_UNPARSED;
     struct ag_syslog_hdr h;
@@ -284,6 +286,7 @@ int ag_parse_message(struct ag_parser *p, const char *program, size_t plen, uint
                      const char *msg, size_t mlen, struct ag_event *ev)
 {
     p->st.lines++;
+    p->last_row = -1;
     struct layout lay;
     if (assemble(p->scratch, sizeof p->scratch, program, plen, pid, host, hlen, msg, mlen,
                  &lay) < 0) {

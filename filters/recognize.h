@@ -39,6 +39,7 @@ struct ag_parser {
     struct ag_parse_stats st;
     char scratch[AG_LINE_MAX]; /* ag_parse_message() assembles a line here */
     struct ag_catalogue cat;   /* the rows, compiled at init */
+    int last_row;              /* catalogue row of the last line, -1 for none */
 };
 
 void ag_parser_init(struct ag_parser *p);

@@ -12,7 +12,12 @@
 
 int ag_shape_field_is_free(char type)
 {
-    return type == 'u' || type == 'T' || type == 'R' || type == '*';
+    return type == 'u' || type == 'T' || type == 'R' || type == '*' || type == 'E';
+}
+
+int ag_shape_field_is_client(char type)
+{
+    return type != 'E' && ag_shape_field_is_free(type);
 }
 
 static int is_src_field(char type)
@@ -22,7 +27,7 @@ static int is_src_field(char type)
 
 static int known_field(char c)
 {
-    return strchr("uUtTbRahoclpndmswz*", c) != NULL;
+    return strchr("uUtTbrRahoclpndmswzE*", c) != NULL;
 }
 
 static int push(struct ag_shape *s, uint8_t type, const char *lit, size_t len)
@@ -98,6 +103,9 @@ int ag_shape_compile(struct ag_shape *s, const char *tpl)
     memset(s, 0, sizeof *s);
     if (tokenize(s, tpl) < 0 || plan(s) < 0)
         return -1;
+    /* A final PAM rhost= can also be read into the ruser before it. */
+    char last = s->n > 0 ? (char)s->op[s->n - 1].type : 0;
+    s->tail_free = last != 0 && (ag_shape_field_is_client(last) || last == 'o');
     return 0;
 }
 
@@ -182,6 +190,7 @@ static int token_ok(char type, const char *p, const char *e)
     switch (type) {
     case 'o':
     case 'z':
+    case 'r':
         return 1;
     case 'a':
     case 'l':
@@ -312,6 +321,7 @@ static void apply(const struct ag_shape *s, const struct cap *c, struct ag_event
                 ev->target = ag_span_at(ev, p, e);
             break;
         case 'b':
+        case 'r':
         case 'R':
             if (e > p && e - p <= AG_USER_MAX)
                 ev->ruser = ag_span_at(ev, p, e);
@@ -349,18 +359,36 @@ static void apply(const struct ag_shape *s, const struct cap *c, struct ag_event
     }
 }
 
+static int run_shape(struct run *r, const struct ag_shape *s, const char *p, const char *e)
+{
+    r->s = s;
+    r->end = e;
+    r->parses = 0;
+    r->disagree = 0;
+    r->stop = 0;
+    r->budget = SPLIT_BUDGET;
+    walk(r, 0, p);
+    return r->parses > 0;
+}
+
 int ag_shape_match(const struct ag_shape *s, struct ag_event *ev, const char *p, const char *e)
 {
     struct run r;
-    r.s = s;
-    r.end = e;
-    r.parses = 0;
-    r.disagree = 0;
-    r.stop = 0;
-    r.budget = SPLIT_BUDGET;
-    walk(&r, 0, p);
-    if (r.parses == 0)
+    if (!run_shape(&r, s, p, e))
         return 0;
     apply(s, r.best, ev, !r.disagree);
+    return 1;
+}
+
+int ag_shape_fields(const struct ag_shape *s, const char *p, const char *e, const char **f0,
+                    const char **f1)
+{
+    struct run r;
+    if (!run_shape(&r, s, p, e))
+        return 0;
+    for (int i = 0; i < s->n; i++) {
+        f0[i] = r.best[i].p;
+        f1[i] = r.best[i].e;
+    }
     return 1;
 }

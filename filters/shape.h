@@ -7,6 +7,8 @@
  *   %U  account name: a valid account, no spaces
  *   %t  target account, no spaces          %T  target, any text
  *   %b  acting local user, no spaces       %R  PAM ruser, any text
+ *   %r  PAM ruser as a word or nothing (the services here set a local
+ *       account or nothing)
  *   %a  numeric address (the source)       %h  address or host name
  *   %o  PAM rhost: address, name or empty  %c  address with /prefix
  *   %l  another address (local end), not kept
@@ -14,6 +16,7 @@
  *   %z  a word or nothing, not kept (PAM's logname=, tty=)
  *   %m  method  %s  PAM service            %w  a word sshd writes, not kept
  *   %*  any text, not kept (reasons, banners, key IDs, client offers)
+ *   %E  any text sshd itself writes (ssh_err() strings), not kept
  *   %%  a literal '%'
  * "Any text" fields are free: they may hold every literal of the shape.
  * Every other field is one token: no spaces, ended by the byte that starts
@@ -49,6 +52,8 @@ struct ag_shape {
     uint8_t n;
     uint8_t has_src;   /* a %a/%h/%o/%c field */
     uint8_t every;     /* some free field needs every split tried */
+    uint8_t tail_free; /* ends with a free field: its text can mimic the
+                          tail of another shape */
 };
 
 /* Compiles tpl. Returns 0, or -1 for a template that breaks the rules
@@ -62,7 +67,14 @@ int ag_shape_compile(struct ag_shape *s, const char *tpl);
  * fields are only written on a match. */
 int ag_shape_match(const struct ag_shape *s, struct ag_event *ev, const char *p, const char *e);
 
+/* The fields of the first parse of [p, e): f0[i], f1[i] bound op i
+ * (literals included). Returns 0 when s does not match. For tests. */
+int ag_shape_fields(const struct ag_shape *s, const char *p, const char *e, const char **f0,
+                    const char **f1);
+
 /* True for the free field letters. */
 int ag_shape_field_is_free(char type);
+/* True for the free fields a client can write (all but %E). */
+int ag_shape_field_is_client(char type);
 
 #endif
