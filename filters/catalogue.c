@@ -555,6 +555,8 @@ static void check_other_rows(const struct ag_catalogue *c, unsigned at, unsigned
         if (j == hit || !c->shape[j].tail_free || !c->shape[j].has_src ||
             ((ag_rows[j].cond & AG_ROW_PREAUTH) && !(flags & AG_EVF_PREAUTH)))
             continue;
+        if (!ag_shape_may_match(&c->shape[j], p, e))
+            continue;
         struct ag_event other = *ev;
         clear_fields(&other, flags, ev->service);
         if (ag_shape_match(&c->shape[j], &other, p, e) && !same_source(ev, &other)) {
@@ -577,6 +579,8 @@ static int try_list(const struct ag_catalogue *c, enum ag_family fam, int b, str
         unsigned i = c->list[at + k];
         const struct ag_row *r = &ag_rows[i];
         if ((r->cond & AG_ROW_PREAUTH) && !(flags & AG_EVF_PREAUTH))
+            continue;
+        if (!ag_shape_may_match(&c->shape[i], p, e))
             continue;
         if (ag_shape_match(&c->shape[i], ev, p, e)) {
             if (ev->src.af != AG_AF_NONE || ev->src_name.len > 0)

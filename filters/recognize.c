@@ -64,6 +64,15 @@ static int starts_pam(const char *m, const char *e)
     return ag_starts(m, e, AG_LIT("pam_"));
 }
 
+/* "pam_MODULE(SERVICE:auth)", "pam_MODULE(auth)" or "pam_unix: ": the
+ * module and service are short, so the check looks at the first bytes only;
+ * session, account and password lines (most PAM lines) stop here. */
+static int pam_auth_line(const char *m, const char *e)
+{
+    size_t n = (size_t)(e - m) < 80 ? (size_t)(e - m) : 80;
+    return memmem(m, n, "auth): ", 7) != NULL || ag_starts(m, e, AG_LIT("pam_unix: "));
+}
+
 /* rsyslog's reduction "message repeated N times: [ MSG]" stands for N
  * copies of MSG: narrows [*m, *e) to MSG and returns N, else 1. */
 static unsigned repeated(const char **m, const char **e)
@@ -120,7 +129,7 @@ static int dispatch(const struct ag_catalogue *c, struct ag_event *ev, int *auth
     if (m == e)
         return 0;
     int hit = 0;
-    if (*m == 'p' && starts_pam(m, e))
+    if (*m == 'p' && starts_pam(m, e) && pam_auth_line(m, e))
         hit = match_family(c, AG_FAM_PAM, ev, m, e, row);
     else if (*m == 'r' && ag_starts(m, e, AG_LIT("refused connect from ")))
         hit = match_family(c, AG_FAM_TCPW, ev, m, e, row);

@@ -105,6 +105,12 @@ int ag_shape_compile(struct ag_shape *s, const char *tpl)
         return -1;
     /* A final PAM rhost= can also be read into the ruser before it. */
     char last = s->n > 0 ? (char)s->op[s->n - 1].type : 0;
+    for (int i = 0; i < s->n; i++)
+        s->min_len = (uint16_t)(s->min_len + s->op[i].len);
+    if (s->n > 0 && s->op[0].type == 0)
+        s->head_len = s->op[0].len;
+    if (s->n > 1 && last == 0)
+        s->tail_len = s->op[s->n - 1].len;
     s->tail_free = last != 0 && (ag_shape_field_is_client(last) || last == 'o');
     return 0;
 }
@@ -224,10 +230,26 @@ static int same(struct cap a, struct cap b)
     return a.e - a.p == b.e - b.p && memcmp(a.p, b.p, (size_t)(a.e - a.p)) == 0;
 }
 
+/* Addresses are checked once a whole split fits: most rows tried on a line
+ * fail on a literal, and parsing their addresses first would cost more
+ * than everything else. */
+static int addresses_ok(const struct run *r)
+{
+    for (int i = 0; i < r->s->n; i++) {
+        char t = (char)r->s->op[i].type;
+        if ((t == 'a' || t == 'l' || t == 'h' || t == 'c') &&
+            !token_ok(t, r->cur[i].p, r->cur[i].e))
+            return 0;
+    }
+    return 1;
+}
+
 static int complete(struct run *r)
 {
+    if (!addresses_ok(r))
+        return 0;
     if (r->parses++ == 0) {
-        memcpy(r->best, r->cur, sizeof r->cur);
+        memcpy(r->best, r->cur, sizeof r->cur[0] * r->s->n);
     } else {
         for (int i = 0; i < r->s->n; i++)
             if (is_src_field((char)r->s->op[i].type) && !same(r->cur[i], r->best[i]))
@@ -298,7 +320,8 @@ static int walk(struct run *r, int i, const char *p)
     const char *q = p;
     while (q < e && *q != ' ' && *q != stop)
         q++;
-    if (!token_ok((char)o->type, p, q))
+    char t = (char)o->type;
+    if (t == 'a' || t == 'l' || t == 'h' || t == 'c' ? p == q : !token_ok(t, p, q))
         return 0;
     r->cur[i] = (struct cap){p, q};
     return walk(r, i + 1, q);

@@ -35,6 +35,7 @@
 #define AG_SHAPE_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "filters/event.h"
 
@@ -54,6 +55,9 @@ struct ag_shape {
     uint8_t every;     /* some free field needs every split tried */
     uint8_t tail_free; /* ends with a free field: its text can mimic the
                           tail of another shape */
+    uint16_t head_len; /* the literal the shape starts with (0: a field) */
+    uint16_t tail_len; /* the literal it ends with (0: a field) */
+    uint16_t min_len;  /* bytes of all its literals */
 };
 
 /* Compiles tpl. Returns 0, or -1 for a template that breaks the rules
@@ -66,6 +70,17 @@ int ag_shape_compile(struct ag_shape *s, const char *tpl);
  * (ev->src is AG_AF_NONE when the parses disagree), 0 otherwise. ev's
  * fields are only written on a match. */
 int ag_shape_match(const struct ag_shape *s, struct ag_event *ev, const char *p, const char *e);
+
+/* The cheap checks before a match: length, first and last literal. */
+static inline int ag_shape_may_match(const struct ag_shape *s, const char *p, const char *e)
+{
+    size_t n = (size_t)(e - p);
+    if (n < s->min_len)
+        return 0;
+    if (s->head_len && memcmp(p, s->op[0].lit, s->head_len) != 0)
+        return 0;
+    return s->tail_len == 0 || memcmp(e - s->tail_len, s->op[s->n - 1].lit, s->tail_len) == 0;
+}
 
 /* The fields of the first parse of [p, e): f0[i], f1[i] bound op i
  * (literals included). Returns 0 when s does not match. For tests. */
