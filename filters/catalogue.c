@@ -1,5 +1,6 @@
 /* catalogue.c - the rows of the recognition catalogue (catalogue.h), their
- * compilation into per-family, per-first-byte lists, and the README table.
+ * compilation into per-family lists keyed by first word, and the README
+ * table.
  *
  * Sources: OpenSSH portable (auth.c auth_log(), auth2-*.c, auth-pam.c,
  * sshd.c, packet.c sshpkt_vfatal(), kex.c, srclimit.c), Linux-PAM
@@ -430,11 +431,160 @@ const unsigned ag_n_rows = sizeof(ag_rows) / sizeof(ag_rows[0]);
 
 /* ---- compilation and dispatch --------------------------------------------- */
 
-static int first_byte(const struct ag_shape *s)
+/* A row's first word: its leading literal up to a space. Sets *len to 0
+ * when the template's first word is not all literal (it starts with a
+ * field, or a field follows before any space). */
+static const char *row_word(const struct ag_shape *s, uint8_t *len)
 {
+    *len = 0;
     if (s->n == 0 || s->op[0].type != 0)
+        return NULL;
+    const char *sp = memchr(s->op[0].lit, ' ', s->op[0].len);
+    size_t n = sp ? (size_t)(sp - s->op[0].lit) : (s->n == 1 ? s->op[0].len : 0);
+    if (n == 0 || n > AG_CAT_WORD_MAX)
+        return NULL;
+    *len = (uint8_t)n;
+    return s->op[0].lit;
+}
+
+static unsigned word_hash(const char *w, size_t n)
+{
+    return ((unsigned char)w[0] * 31u + (unsigned char)w[n - 1] * 7u + (unsigned)n) &
+           (AG_CAT_SLOTS - 1);
+}
+
+static int same_word(const char *a, size_t an, const char *b, size_t bn)
+{
+    return an == bn && ag_bytes_eq(a, b, an);
+}
+
+/* Appends to c->list the rows of family f whose first word is w, or is
+ * not all literal (w NULL: only those). */
+static int add_rows(struct ag_catalogue *c, int f, const char *w, size_t wn, uint16_t *at,
+                    uint16_t *n)
+{
+    *at = (uint16_t)c->n_list;
+    for (unsigned i = 0; i < c->n; i++) {
+        uint8_t rn;
+        const char *rw = row_word(&c->shape[i], &rn);
+        if (ag_rows[i].family != f || (rn != 0 && !(w && same_word(rw, rn, w, wn))))
+            continue;
+        if (c->n_list >= AG_CAT_LIST_MAX)
+            return -1;
+        c->list[c->n_list++] = (uint8_t)i;
+    }
+    *n = (uint16_t)(c->n_list - *at);
+    return 0;
+}
+
+static struct ag_cat_word *word_slot(struct ag_catalogue *c, int f, const char *w, size_t n)
+{
+    unsigned h = word_hash(w, n);
+    for (unsigned k = 0; k < AG_CAT_SLOTS; k++) {
+        struct ag_cat_word *s = &c->word[f][(h + k) & (AG_CAT_SLOTS - 1)];
+        if (s->w == NULL || same_word(s->w, s->len, w, n))
+            return s;
+    }
+    return NULL;
+}
+
+static int build_words(struct ag_catalogue *c)
+{
+    for (int f = 0; f < AG_FAM_COUNT; f++) {
+        if (add_rows(c, f, NULL, 0, &c->any_at[f], &c->any_n[f]) < 0)
+            return -1;
+        for (unsigned i = 0; i < c->n; i++) {
+            uint8_t n;
+            const char *w = row_word(&c->shape[i], &n);
+            if (ag_rows[i].family != f || n == 0)
+                continue;
+            struct ag_cat_word *s = word_slot(c, f, w, n);
+            if (s == NULL)
+                return -1;
+            if (s->w != NULL)
+                continue;
+            s->w = w;
+            s->len = n;
+            if (add_rows(c, f, w, n, &s->at, &s->n) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* Whether a and b can both be prefixes (or, from_end, suffixes) of one
+ * line: the shorter is a prefix (suffix) of the longer. */
+static int ends_agree(const char *a, size_t an, const char *b, size_t bn, int from_end)
+{
+    size_t n = an < bn ? an : bn;
+    if (from_end)
+        return memcmp(a + an - n, b + bn - n, n) == 0;
+    return memcmp(a, b, n) == 0;
+}
+
+/* Whether rows i and j can fit one line: same family, first words that
+ * agree, first and last literals that agree. Only a necessary condition;
+ * the match itself decides. */
+static int may_share_a_line(const struct ag_catalogue *c, unsigned i, unsigned j)
+{
+    const struct ag_shape *a = &c->shape[i], *b = &c->shape[j];
+    uint8_t an, bn;
+    const char *aw = row_word(a, &an), *bw = row_word(b, &bn);
+    if (ag_rows[i].family != ag_rows[j].family)
         return 0;
-    return (unsigned char)s->op[0].lit[0] & 0x7f;
+    if (an && bn && !same_word(aw, an, bw, bn))
+        return 0;
+    if (a->head_len && b->head_len &&
+        !ends_agree(a->op[0].lit, a->head_len, b->op[0].lit, b->head_len, 0))
+        return 0;
+    return !(a->tail_len && b->tail_len &&
+             !ends_agree(a->op[a->n - 1].lit, a->tail_len, b->op[b->n - 1].lit, b->tail_len, 1));
+}
+
+static int build_rivals(struct ag_catalogue *c)
+{
+    for (unsigned i = 0; i < c->n; i++) {
+        c->rival_at[i] = (uint16_t)c->n_list;
+        for (unsigned j = 0; j < c->n; j++) {
+            if (j == i || !c->shape[j].tail_free || !c->shape[j].has_src ||
+                !may_share_a_line(c, i, j))
+                continue;
+            if (c->n_list >= AG_CAT_LIST_MAX)
+                return -1;
+            c->list[c->n_list++] = (uint8_t)j;
+        }
+        c->rival_n[i] = (uint16_t)(c->n_list - c->rival_at[i]);
+    }
+    return 0;
+}
+
+static int same_op(const struct ag_shape_op *a, const struct ag_shape_op *b)
+{
+    return a->type == b->type && a->len == b->len && a->stop == b->stop &&
+           (a->len == 0 || memcmp(a->lit, b->lit, a->len) == 0);
+}
+
+/* Whether two shapes end in the same fixed ops (see shape.h). */
+static int same_back(const struct ag_shape *a, const struct ag_shape *b)
+{
+    int n = a->n - a->back_from;
+    if (n != b->n - b->back_from)
+        return 0;
+    for (int k = 0; k < n; k++)
+        if (!same_op(&a->op[a->back_from + k], &b->op[b->back_from + k]))
+            return 0;
+    return 1;
+}
+
+static void build_back_classes(struct ag_catalogue *c)
+{
+    unsigned classes = 0;
+    for (unsigned i = 0; i < c->n; i++) {
+        unsigned j = 0;
+        while (j < i && !same_back(&c->shape[i], &c->shape[j]))
+            j++;
+        c->back_class[i] = j < i ? c->back_class[j] : (uint8_t)classes++;
+    }
 }
 
 int ag_catalogue_init(struct ag_catalogue *c, unsigned *bad)
@@ -451,22 +601,10 @@ int ag_catalogue_init(struct ag_catalogue *c, unsigned *bad)
         }
     }
     c->n = ag_n_rows;
-    unsigned at = 0;
-    for (int f = 0; f < AG_FAM_COUNT; f++) {
-        for (int b = 0; b < 128; b++) {
-            c->bucket_at[f][b] = (uint16_t)at;
-            for (unsigned i = 0; i < ag_n_rows; i++) {
-                int fb = first_byte(&c->shape[i]);
-                if (ag_rows[i].family != f || (fb != b && fb != 0))
-                    continue;
-                if (at >= AG_CAT_LIST_MAX) {
-                    *bad = i;
-                    return -1;
-                }
-                c->list[at++] = (uint8_t)i;
-            }
-            c->bucket_n[f][b] = (uint16_t)(at - c->bucket_at[f][b]);
-        }
+    build_back_classes(c);
+    if (build_words(c) < 0 || build_rivals(c) < 0) {
+        *bad = ag_n_rows; /* the tables are too small */
+        return -1;
     }
     return 0;
 }
@@ -547,19 +685,23 @@ static int same_source(const struct ag_event *a, const struct ag_event *b)
  * a reason ending in "F port 1: Too many authentication failures". When
  * such a row also fits the line and names another source, or none, the
  * line has no source. */
-static void check_other_rows(const struct ag_catalogue *c, unsigned at, unsigned n, unsigned hit,
+struct back_memo;
+static int row_may_match(const struct ag_catalogue *c, struct back_memo *m, unsigned i,
+                         const char *p, const char *e, const char **at);
+
+static void check_other_rows(const struct ag_catalogue *c, struct back_memo *memo, unsigned hit,
                              uint8_t flags, struct ag_event *ev, const char *p, const char *e)
 {
-    for (unsigned k = 0; k < n; k++) {
-        unsigned j = c->list[at + k];
-        if (j == hit || !c->shape[j].tail_free || !c->shape[j].has_src ||
-            ((ag_rows[j].cond & AG_ROW_PREAUTH) && !(flags & AG_EVF_PREAUTH)))
+    for (unsigned k = 0; k < c->rival_n[hit]; k++) {
+        unsigned j = c->list[c->rival_at[hit] + k];
+        if ((ag_rows[j].cond & AG_ROW_PREAUTH) && !(flags & AG_EVF_PREAUTH))
             continue;
-        if (!ag_shape_may_match(&c->shape[j], p, e))
+        const char *back_at;
+        if (!row_may_match(c, memo, j, p, e, &back_at))
             continue;
         struct ag_event other = *ev;
         clear_fields(&other, flags, ev->service);
-        if (ag_shape_match(&c->shape[j], &other, p, e) && !same_source(ev, &other)) {
+        if (ag_shape_match_at(&c->shape[j], &other, p, e, back_at) && !same_source(ev, &other)) {
             ev->src.af = AG_AF_NONE;
             ev->src_port = 0;
             memset(&ev->src_name, 0, sizeof ev->src_name);
@@ -569,28 +711,57 @@ static void check_other_rows(const struct ag_catalogue *c, unsigned at, unsigned
     }
 }
 
-static int try_list(const struct ag_catalogue *c, enum ag_family fam, int b, struct ag_event *ev,
-                    const char *p, const char *e)
+/* The rows for the message's first word. */
+static void rows_for(const struct ag_catalogue *c, enum ag_family fam, const char *p,
+                     const char *e, unsigned *at, unsigned *n)
 {
-    unsigned at = c->bucket_at[fam][b], n = c->bucket_n[fam][b];
-    uint8_t flags = ev->flags;
-    struct ag_span service = ev->service;
-    for (unsigned k = 0; k < n; k++) {
-        unsigned i = c->list[at + k];
-        const struct ag_row *r = &ag_rows[i];
-        if ((r->cond & AG_ROW_PREAUTH) && !(flags & AG_EVF_PREAUTH))
-            continue;
-        if (!ag_shape_may_match(&c->shape[i], p, e))
-            continue;
-        if (ag_shape_match(&c->shape[i], ev, p, e)) {
-            if (ev->src.af != AG_AF_NONE || ev->src_name.len > 0)
-                check_other_rows(c, at, n, i, flags, ev, p, e);
-            finish_row(r, ev);
-            return (int)i;
+    size_t max = (size_t)(e - p) < AG_CAT_WORD_MAX + 1 ? (size_t)(e - p) : AG_CAT_WORD_MAX + 1;
+    const char *sp = memchr(p, ' ', max);
+    size_t wn = sp ? (size_t)(sp - p) : max;
+    *at = c->any_at[fam];
+    *n = c->any_n[fam];
+    if (wn == 0 || wn > AG_CAT_WORD_MAX)
+        return;
+    unsigned h = word_hash(p, wn);
+    for (unsigned k = 0; k < AG_CAT_SLOTS; k++) {
+        const struct ag_cat_word *s = &c->word[fam][(h + k) & (AG_CAT_SLOTS - 1)];
+        if (s->w == NULL)
+            return;
+        if (same_word(s->w, s->len, p, wn)) {
+            *at = s->at;
+            *n = s->n;
+            return;
         }
-        clear_fields(ev, flags, service);
     }
-    return -1;
+}
+
+/* What the fixed end of each class of rows gave on this line. */
+struct back_memo {
+    uint8_t cls[8];
+    const char *at[8]; /* NULL: the class does not fit */
+    unsigned n;
+};
+
+/* ag_shape_ends_ok() and ag_shape_back() for row i; sets *at. */
+static int row_may_match(const struct ag_catalogue *c, struct back_memo *m, unsigned i,
+                         const char *p, const char *e, const char **at)
+{
+    const struct ag_shape *s = &c->shape[i];
+    *at = NULL;
+    if (!ag_shape_ends_ok(s, p, e))
+        return 0;
+    if (s->back_from >= s->n)
+        return 1;
+    for (unsigned k = 0; k < m->n; k++)
+        if (m->cls[k] == c->back_class[i])
+            return (*at = m->at[k]) != NULL;
+    const char *q;
+    if (!ag_shape_back(s, p, e, &q))
+        q = NULL;
+    unsigned k = m->n < 8 ? m->n++ : c->back_class[i] & 7; /* full: overwrite one */
+    m->cls[k] = c->back_class[i];
+    m->at[k] = q;
+    return (*at = q) != NULL;
 }
 
 int ag_catalogue_match(const struct ag_catalogue *c, enum ag_family fam, struct ag_event *ev,
@@ -598,7 +769,28 @@ int ag_catalogue_match(const struct ag_catalogue *c, enum ag_family fam, struct 
 {
     if (p == e)
         return -1;
-    return try_list(c, fam, (unsigned char)*p & 0x7f, ev, p, e);
+    unsigned at, n;
+    rows_for(c, fam, p, e, &at, &n);
+    uint8_t flags = ev->flags;
+    struct back_memo memo;
+    memo.n = 0;
+    for (unsigned k = 0; k < n; k++) {
+        unsigned i = c->list[at + k];
+        const struct ag_row *r = &ag_rows[i];
+        const char *back_at;
+        if ((r->cond & AG_ROW_PREAUTH) && !(flags & AG_EVF_PREAUTH))
+            continue;
+        if (!row_may_match(c, &memo, i, p, e, &back_at))
+            continue;
+        /* a shape that does not match leaves ev as it was */
+        if (ag_shape_match_at(&c->shape[i], ev, p, e, back_at)) {
+            if (ev->src.af != AG_AF_NONE || ev->src_name.len > 0)
+                check_other_rows(c, &memo, i, flags, ev, p, e);
+            finish_row(r, ev);
+            return (int)i;
+        }
+    }
+    return -1;
 }
 
 /* ---- names and the README table ------------------------------------------- */

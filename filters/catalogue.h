@@ -4,8 +4,9 @@
  * (policy), the versions that write it, why, and a real example line that
  * the unit tests check field by field.
  *
- * The rows compile once per parser into per-family, per-first-byte lists,
- * so a message is tried only against the few rows that start like it.
+ * The rows compile once per parser into per-family lists keyed by the
+ * message's first word, so a message is tried only against the few rows
+ * that start like it.
  * Adding a shape is adding a row with its example. */
 #ifndef AG_CATALOGUE_H
 #define AG_CATALOGUE_H
@@ -67,16 +68,33 @@ extern const unsigned ag_n_rows;
 
 #define AG_CAT_ROWS_MAX 256
 #define AG_CAT_LIST_MAX 4096
+#define AG_CAT_WORD_MAX 32 /* a longer first word is nobody's */
+#define AG_CAT_SLOTS 64    /* first words per family, a power of two */
+
+/* The rows a message whose first word is w may match, in row order: the
+ * rows starting with "w " and those whose first word is not all literal. */
+struct ag_cat_word {
+    const char *w; /* NULL: an empty slot */
+    uint8_t len;
+    uint16_t at, n; /* in list */
+};
 
 /* The compiled catalogue, held by each parser. */
 struct ag_catalogue {
     struct ag_shape shape[AG_CAT_ROWS_MAX];
-    /* rows per family and first byte of the message; [f][0] holds rows
-     * whose template starts with a field */
-    uint16_t bucket_n[AG_FAM_COUNT][128];
-    uint16_t bucket_at[AG_FAM_COUNT][128];
+    /* per family, an open-addressing table of first words */
+    struct ag_cat_word word[AG_FAM_COUNT][AG_CAT_SLOTS];
+    /* per family, the rows for a first word no row names */
+    uint16_t any_at[AG_FAM_COUNT], any_n[AG_FAM_COUNT];
+    /* per row, the rows that end in client text and could also fit a line
+     * it fits (same family, first words, first and last literals agree):
+     * the ones checked for another reading of the source */
+    uint16_t rival_at[AG_CAT_ROWS_MAX], rival_n[AG_CAT_ROWS_MAX];
+    /* per row, rows whose fixed ops at the end (shape.h, back_from) are
+     * the same share a class: a line checks each class once */
+    uint8_t back_class[AG_CAT_ROWS_MAX];
     uint8_t list[AG_CAT_LIST_MAX];
-    unsigned n;
+    unsigned n, n_list;
 };
 
 /* Compiles ag_rows. Returns 0, or -1 (with the bad row's index in *bad)

@@ -66,11 +66,20 @@ static int starts_pam(const char *m, const char *e)
 
 /* "pam_MODULE(SERVICE:auth)", "pam_MODULE(auth)" or "pam_unix: ": the
  * module and service are short, so the check looks at the first bytes only;
- * session, account and password lines (most PAM lines) stop here. */
+ * session, account and password lines (most PAM lines) stop here. Looks for
+ * "auth): " by its ')', of which a PAM line has one or two. */
 static int pam_auth_line(const char *m, const char *e)
 {
     size_t n = (size_t)(e - m) < 80 ? (size_t)(e - m) : 80;
-    return memmem(m, n, "auth): ", 7) != NULL || ag_starts(m, e, AG_LIT("pam_unix: "));
+    const char *end = m + n;
+    for (const char *q = m + 4; q + 3 <= end; q++) {
+        q = memchr(q, ')', (size_t)(end - q) - 2);
+        if (q == NULL)
+            break;
+        if (memcmp(q - 4, "auth", 4) == 0 && q[1] == ':' && q[2] == ' ')
+            return 1;
+    }
+    return ag_starts(m, e, AG_LIT("pam_unix: "));
 }
 
 /* rsyslog's reduction "message repeated N times: [ MSG]" stands for N

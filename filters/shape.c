@@ -98,11 +98,90 @@ static int plan(struct ag_shape *s)
     return 0;
 }
 
+static int is_addr_field(char type)
+{
+    return type == 'a' || type == 'l' || type == 'h' || type == 'c';
+}
+
+/* What the matcher needs per op and per shape, worked out once. */
+static void annotate(struct ag_shape *s)
+{
+    s->simple = 1;
+    s->split_at = -1;
+    s->src_op = -1;
+    int n_src = 0;
+    for (int i = 0; i < s->n; i++) {
+        struct ag_shape_op *o = &s->op[i];
+        char t = (char)o->type;
+        if (t == 0)
+            continue;
+        o->free = (uint8_t)ag_shape_field_is_free(t);
+        o->addr = (uint8_t)is_addr_field(t);
+        o->stop = i + 1 < s->n ? (uint8_t)s->op[i + 1].lit[0] : (uint8_t)' ';
+        if (o->order == 2)
+            s->simple = 0;
+        if (o->order == 1)
+            s->split_at = (int8_t)i;
+        if (t == 'a' || t == 'h' || t == 'c') {
+            s->src_op = (int8_t)i;
+            n_src++;
+        }
+    }
+    if (n_src > 1)
+        s->src_op = -1;
+    for (int i = 0; i < s->n; i++) {
+        struct ag_shape_op *o = &s->op[i];
+        o->last_sp = o->len;
+        for (int k = 0; o->type == 0 && k < o->len; k++)
+            if (o->lit[k] == ' ')
+                o->last_sp = (uint16_t)k;
+    }
+    s->back_from = (int8_t)s->n;
+    for (int i = s->n - 1; i >= 0; i--) {
+        const struct ag_shape_op *o = &s->op[i];
+        if (o->type != 0 && (o->free || i == 0 || s->op[i - 1].last_sp == s->op[i - 1].len))
+            break;
+        s->back_from = (int8_t)i;
+    }
+}
+
+/* See shape.h. A token found from the right ends where the literal after
+ * it starts; it starts after the last space before that, plus the bytes
+ * of its literal after that literal's last space. A successful walk from
+ * the left puts every one of these ops exactly there, so a line that does
+ * not fit has no split. */
+int ag_shape_back(const struct ag_shape *s, const char *p, const char *e, const char **at)
+{
+    const char *q = e;
+    for (int i = s->n - 1; i >= s->back_from; i--) {
+        const struct ag_shape_op *o = &s->op[i];
+        if (o->type == 0) {
+            if ((size_t)(q - p) < o->len || !ag_bytes_eq(q - o->len, o->lit, o->len))
+                return 0;
+            q -= o->len;
+            continue;
+        }
+        const struct ag_shape_op *L = &s->op[i - 1];
+        const char *sp = q;
+        while (sp > p && sp[-1] != ' ')
+            sp--;
+        if (sp == p)
+            return 0; /* no space for the literal's */
+        const char *t = sp - 1 + (L->len - L->last_sp);
+        if (t > q || (o->stop != ' ' && memchr(t, o->stop, (size_t)(q - t)) != NULL))
+            return 0;
+        q = t;
+    }
+    *at = q;
+    return 1;
+}
+
 int ag_shape_compile(struct ag_shape *s, const char *tpl)
 {
     memset(s, 0, sizeof *s);
     if (tokenize(s, tpl) < 0 || plan(s) < 0)
         return -1;
+    annotate(s);
     /* A final PAM rhost= can also be read into the ruser before it. */
     char last = s->n > 0 ? (char)s->op[s->n - 1].type : 0;
     for (int i = 0; i < s->n; i++)
@@ -126,10 +205,15 @@ struct run {
     const char *end;
     struct cap cur[AG_SHAPE_OPS_MAX];
     struct cap best[AG_SHAPE_OPS_MAX];
+    const struct cap *result; /* cur (simple shapes) or best */
     int parses;
     int disagree;
     int stop;
     int budget;
+    /* the source field's address as parsed when the split was checked, so
+     * that a match parses it once (simple shapes only) */
+    struct ag_addr src;
+    int src_parsed;
 };
 
 static int method_of(const char *p, const char *e)
@@ -188,7 +272,7 @@ static int cidr_addr(const char *p, const char *e, const char **a1)
 }
 
 /* Whether the token [p, e) fits the field. */
-static int token_ok(char type, const char *p, const char *e)
+static inline int token_ok(char type, const char *p, const char *e)
 {
     struct ag_addr a;
     const char *a1;
@@ -232,13 +316,26 @@ static int same(struct cap a, struct cap b)
 
 /* Addresses are checked once a whole split fits: most rows tried on a line
  * fail on a literal, and parsing their addresses first would cost more
- * than everything else. */
-static int addresses_ok(const struct run *r)
+ * than everything else. The source's address is kept for apply(). */
+static int addresses_ok(struct run *r)
 {
-    for (int i = 0; i < r->s->n; i++) {
-        char t = (char)r->s->op[i].type;
-        if ((t == 'a' || t == 'l' || t == 'h' || t == 'c') &&
-            !token_ok(t, r->cur[i].p, r->cur[i].e))
+    const struct ag_shape *s = r->s;
+    r->src_parsed = 0;
+    for (int i = 0; i < s->n; i++) {
+        const struct ag_shape_op *o = &s->op[i];
+        if (!o->addr)
+            continue;
+        const char *p = r->cur[i].p, *e = r->cur[i].e;
+        if (i == s->src_op && o->type != 'c') {
+            if (p < e && ag_addr_parse(p, (size_t)(e - p), &r->src) == 0) {
+                r->src_parsed = 1;
+                continue;
+            }
+            if (o->type == 'h' && p < e && ag_looks_like_hostname(p, e))
+                continue;
+            return 0;
+        }
+        if (!token_ok((char)o->type, p, e))
             return 0;
     }
     return 1;
@@ -258,6 +355,90 @@ static int complete(struct run *r)
     if (!r->s->every || r->disagree)
         r->stop = 1;
     return 1;
+}
+
+/* A token field from p: up to a space or the byte its next literal starts
+ * with. Returns its end, or NULL when the token does not fit the field. */
+static inline const char *take_token(const struct ag_shape_op *o, const char *p, const char *e)
+{
+    const char *q = p;
+    while (q < e && *q != ' ' && *q != (char)o->stop)
+        q++;
+    if (o->addr ? p == q : !token_ok((char)o->type, p, q))
+        return NULL;
+    return q;
+}
+
+static inline int lit_at(const struct ag_shape_op *o, const char *p, const char *e)
+{
+    return (size_t)(e - p) >= o->len && p[0] == o->lit[0] && ag_bytes_eq(p, o->lit, o->len);
+}
+
+/* Ops [i, n) of a simple shape from p, none of them free but a last one:
+ * fills r->cur and returns where they end, or NULL. */
+static const char *walk_fixed(struct run *r, int i, int n, const char *p)
+{
+    const struct ag_shape_op *op = r->s->op;
+    const char *e = r->end;
+    for (; i < n; i++) {
+        const struct ag_shape_op *o = &op[i];
+        if (o->type == 0) {
+            if (!lit_at(o, p, e))
+                return NULL;
+            p += o->len;
+            continue;
+        }
+        if (o->free) { /* the last op: the rest of the line */
+            r->cur[i] = (struct cap){p, e};
+            p = e;
+            continue;
+        }
+        const char *q = take_token(o, p, e);
+        if (q == NULL)
+            return NULL;
+        r->cur[i] = (struct cap){p, q};
+        p = q;
+    }
+    return p;
+}
+
+/* A simple shape (see shape.h): the fixed ops before the order-1 free
+ * field from the left, then its candidate ends from the right, the first
+ * one after which the rest fits, as walk_free() would find it. */
+static int match_simple(struct run *r, const char *p, const char *back_at)
+{
+    const struct ag_shape *s = r->s;
+    const char *e = r->end;
+    int k = s->split_at;
+    if (k < 0) {
+        const char *q = walk_fixed(r, 0, s->n, p);
+        return q == e && addresses_ok(r);
+    }
+    p = walk_fixed(r, 0, k, p);
+    if (p == NULL)
+        return 0;
+    if (back_at != NULL && s->back_from == k + 1) {
+        /* the ops after the free field are fixed from the right: the one
+         * place its next literal can start */
+        if (back_at < p)
+            return 0;
+        r->cur[k] = (struct cap){p, back_at};
+        return walk_fixed(r, k + 1, s->n, back_at) == e && addresses_ok(r);
+    }
+    const struct ag_shape_op *L = &s->op[k + 1];
+    const char *hi = e;
+    const char *q;
+    while ((q = ag_rfind(p, hi, L->lit, L->len)) != NULL) {
+        if (--r->budget < 0) {
+            r->disagree = 1;
+            return 0;
+        }
+        r->cur[k] = (struct cap){p, q};
+        if (walk_fixed(r, k + 1, s->n, q) == e && addresses_ok(r))
+            return 1;
+        hi = q + L->len - 1;
+    }
+    return 0;
 }
 
 static int walk(struct run *r, int i, const char *p);
@@ -303,6 +484,7 @@ static int walk_free(struct run *r, int i, const char *p)
     return found;
 }
 
+/* The general case: every split, depth first. */
 static int walk(struct run *r, int i, const char *p)
 {
     const char *e = r->end;
@@ -310,26 +492,29 @@ static int walk(struct run *r, int i, const char *p)
         return p == e ? complete(r) : 0;
     const struct ag_shape_op *o = &r->s->op[i];
     if (o->type == 0) {
-        if (!ag_starts(p, e, o->lit, o->len))
+        if (!lit_at(o, p, e))
             return 0;
         return walk(r, i + 1, p + o->len);
     }
-    if (ag_shape_field_is_free((char)o->type))
+    if (o->free)
         return walk_free(r, i, p);
-    char stop = i + 1 < r->s->n ? r->s->op[i + 1].lit[0] : ' ';
-    const char *q = p;
-    while (q < e && *q != ' ' && *q != stop)
-        q++;
-    char t = (char)o->type;
-    if (t == 'a' || t == 'l' || t == 'h' || t == 'c' ? p == q : !token_ok(t, p, q))
+    const char *q = take_token(o, p, e);
+    if (q == NULL)
         return 0;
     r->cur[i] = (struct cap){p, q};
     return walk(r, i + 1, q);
 }
 
-static void apply(const struct ag_shape *s, const struct cap *c, struct ag_event *ev, int src_ok)
+static void apply(const struct run *r, struct ag_event *ev, int src_ok)
 {
+    const struct ag_shape *s = r->s;
+    const struct cap *c = r->result;
     for (int i = 0; i < s->n; i++) {
+        if (i == s->src_op && r->src_parsed) {
+            if (src_ok)
+                ev->src = r->src; /* as ag_set_addr() would parse it */
+            continue;
+        }
         const char *p = c[i].p, *e = c[i].e;
         const char *a1;
         uint32_t v;
@@ -382,7 +567,8 @@ static void apply(const struct ag_shape *s, const struct cap *c, struct ag_event
     }
 }
 
-static int run_shape(struct run *r, const struct ag_shape *s, const char *p, const char *e)
+static int run_shape(struct run *r, const struct ag_shape *s, const char *p, const char *e,
+                     const char *back_at)
 {
     r->s = s;
     r->end = e;
@@ -390,28 +576,41 @@ static int run_shape(struct run *r, const struct ag_shape *s, const char *p, con
     r->disagree = 0;
     r->stop = 0;
     r->budget = SPLIT_BUDGET;
+    r->src_parsed = 0;
+    if (s->simple) {
+        r->result = r->cur;
+        return match_simple(r, p, back_at);
+    }
+    r->result = r->best;
     walk(r, 0, p);
+    r->src_parsed = 0; /* parsed for the last split tried, not best's */
     return r->parses > 0;
+}
+
+int ag_shape_match_at(const struct ag_shape *s, struct ag_event *ev, const char *p, const char *e,
+                      const char *back_at)
+{
+    struct run r;
+    if (!run_shape(&r, s, p, e, back_at))
+        return 0;
+    apply(&r, ev, !r.disagree);
+    return 1;
 }
 
 int ag_shape_match(const struct ag_shape *s, struct ag_event *ev, const char *p, const char *e)
 {
-    struct run r;
-    if (!run_shape(&r, s, p, e))
-        return 0;
-    apply(s, r.best, ev, !r.disagree);
-    return 1;
+    return ag_shape_match_at(s, ev, p, e, NULL);
 }
 
 int ag_shape_fields(const struct ag_shape *s, const char *p, const char *e, const char **f0,
                     const char **f1)
 {
     struct run r;
-    if (!run_shape(&r, s, p, e))
+    if (!run_shape(&r, s, p, e, NULL))
         return 0;
     for (int i = 0; i < s->n; i++) {
-        f0[i] = r.best[i].p;
-        f1[i] = r.best[i].e;
+        f0[i] = r.result[i].p;
+        f1[i] = r.result[i].e;
     }
     return 1;
 }

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "filters/event.h"
+#include "filters/match.h"
 
 #define AG_SHAPE_OPS_MAX 32
 
@@ -45,6 +46,10 @@ struct ag_shape_op {
     uint8_t type;  /* 0 for a literal, else the field letter ('u', 'a', ...) */
     uint8_t order; /* free fields: 1 = from the right (unique), 2 = every split */
     uint16_t len;  /* literal length */
+    uint8_t free;  /* a free field */
+    uint8_t addr;  /* %a %l %h %c: checked once a whole split fits */
+    uint8_t stop;  /* a token field ends at a space or at this byte */
+    uint16_t last_sp; /* literal: offset of its last space (len: none) */
     const char *lit;
 };
 
@@ -58,6 +63,17 @@ struct ag_shape {
     uint16_t head_len; /* the literal the shape starts with (0: a field) */
     uint16_t tail_len; /* the literal it ends with (0: a field) */
     uint16_t min_len;  /* bytes of all its literals */
+    /* Without a free field of order 2 (most shapes) a line has at most one
+     * split that the matcher need find: the fixed ops from the left up to
+     * the order-1 free field (split_at), whose end is the last place its
+     * next literal starts such that the fixed rest fits; no search tree. */
+    uint8_t simple;
+    int8_t split_at; /* the order-1 free field, or -1 */
+    int8_t src_op;   /* the %a/%h/%c field, or -1 */
+    /* The ops from back_from on are fixed by the end of the line alone:
+     * literals, and tokens after a literal holding a space (no token has
+     * a space, so the last space before a token is its literal's). */
+    int8_t back_from;
 };
 
 /* Compiles tpl. Returns 0, or -1 for a template that breaks the rules
@@ -71,16 +87,36 @@ int ag_shape_compile(struct ag_shape *s, const char *tpl);
  * fields are only written on a match. */
 int ag_shape_match(const struct ag_shape *s, struct ag_event *ev, const char *p, const char *e);
 
-/* The cheap checks before a match: length, first and last literal. */
-static inline int ag_shape_may_match(const struct ag_shape *s, const char *p, const char *e)
+/* Whether the ops from back_from on fit the end of [p, e), read from the
+ * right: a line that fails this has no split at all. On success *at is
+ * where op back_from starts. */
+int ag_shape_back(const struct ag_shape *s, const char *p, const char *e, const char **at);
+
+/* The cheapest checks: length, first and last literal. */
+static inline int ag_shape_ends_ok(const struct ag_shape *s, const char *p, const char *e)
 {
     size_t n = (size_t)(e - p);
     if (n < s->min_len)
         return 0;
-    if (s->head_len && memcmp(p, s->op[0].lit, s->head_len) != 0)
+    if (s->head_len && !ag_bytes_eq(p, s->op[0].lit, s->head_len))
         return 0;
-    return s->tail_len == 0 || memcmp(e - s->tail_len, s->op[s->n - 1].lit, s->tail_len) == 0;
+    return s->tail_len == 0 || ag_bytes_eq(e - s->tail_len, s->op[s->n - 1].lit, s->tail_len);
 }
+
+/* The cheap checks before a match: the ends, then the fixed ops at the end
+ * of the shape. Most rows tried on a line fail here, without a walk from
+ * the left. */
+static inline int ag_shape_may_match(const struct ag_shape *s, const char *p, const char *e)
+{
+    const char *at;
+    return ag_shape_ends_ok(s, p, e) && (s->back_from >= s->n || ag_shape_back(s, p, e, &at));
+}
+
+/* ag_shape_match() with what ag_shape_back() found (back_at, or NULL):
+ * when the only free field before the end is just before back_from, the
+ * split is where back_at says, and no other split is tried. */
+int ag_shape_match_at(const struct ag_shape *s, struct ag_event *ev, const char *p, const char *e,
+                      const char *back_at);
 
 /* The fields of the first parse of [p, e): f0[i], f1[i] bound op i
  * (literals included). Returns 0 when s does not match. For tests. */
