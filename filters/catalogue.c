@@ -576,6 +576,20 @@ static int same_back(const struct ag_shape *a, const struct ag_shape *b)
     return 1;
 }
 
+static void build_shared(struct ag_catalogue *c)
+{
+    for (unsigned i = 0; i < c->n; i++) {
+        for (unsigned j = 0; j < c->n; j++) {
+            const struct ag_shape *a = &c->shape[i], *b = &c->shape[j];
+            unsigned lim = a->first_free < b->first_free ? a->first_free : b->first_free;
+            unsigned k = 0;
+            while (k < lim && same_op(&a->op[k], &b->op[k]))
+                k++;
+            c->shared[i][j] = (uint8_t)k;
+        }
+    }
+}
+
 static void build_back_classes(struct ag_catalogue *c)
 {
     unsigned classes = 0;
@@ -602,6 +616,7 @@ int ag_catalogue_init(struct ag_catalogue *c, unsigned *bad)
     }
     c->n = ag_n_rows;
     build_back_classes(c);
+    build_shared(c);
     if (build_words(c) < 0 || build_rivals(c) < 0) {
         *bad = ag_n_rows; /* the tables are too small */
         return -1;
@@ -688,6 +703,8 @@ static int same_source(const struct ag_event *a, const struct ag_event *b)
 struct back_memo;
 static int row_may_match(const struct ag_catalogue *c, struct back_memo *m, unsigned i,
                          const char *p, const char *e, const char **at);
+static int row_match(const struct ag_catalogue *c, struct back_memo *m, unsigned i,
+                     struct ag_event *ev, const char *p, const char *e, const char *back_at);
 
 static void check_other_rows(const struct ag_catalogue *c, struct back_memo *memo, unsigned hit,
                              uint8_t flags, struct ag_event *ev, const char *p, const char *e)
@@ -701,7 +718,7 @@ static void check_other_rows(const struct ag_catalogue *c, struct back_memo *mem
             continue;
         struct ag_event other = *ev;
         clear_fields(&other, flags, ev->service);
-        if (ag_shape_match_at(&c->shape[j], &other, p, e, back_at) && !same_source(ev, &other)) {
+        if (row_match(c, memo, j, &other, p, e, back_at) && !same_source(ev, &other)) {
             ev->src.af = AG_AF_NONE;
             ev->src_port = 0;
             memset(&ev->src_name, 0, sizeof ev->src_name);
@@ -735,12 +752,25 @@ static void rows_for(const struct ag_catalogue *c, enum ag_family fam, const cha
     }
 }
 
-/* What the fixed end of each class of rows gave on this line. */
+/* What the rows tried so far found on this line: the fixed end of each
+ * class of rows, and the prefix of the last row walked. */
 struct back_memo {
     uint8_t cls[8];
     const char *at[8]; /* NULL: the class does not fit */
     unsigned n;
+    int last; /* the row pre holds, or -1 */
+    struct ag_shape_prefix pre;
 };
+
+/* ag_shape_match_at() for row i, resuming from the last row walked. */
+static int row_match(const struct ag_catalogue *c, struct back_memo *m, unsigned i,
+                     struct ag_event *ev, const char *p, const char *e, const char *back_at)
+{
+    unsigned shared = m->last >= 0 ? c->shared[m->last][i] : 0;
+    m->pre.valid = m->last >= 0;
+    m->last = (int)i;
+    return ag_shape_match_at(&c->shape[i], ev, p, e, back_at, &m->pre, shared);
+}
 
 /* ag_shape_ends_ok() and ag_shape_back() for row i; sets *at. */
 static int row_may_match(const struct ag_catalogue *c, struct back_memo *m, unsigned i,
@@ -774,6 +804,7 @@ int ag_catalogue_match(const struct ag_catalogue *c, enum ag_family fam, struct 
     uint8_t flags = ev->flags;
     struct back_memo memo;
     memo.n = 0;
+    memo.last = -1;
     for (unsigned k = 0; k < n; k++) {
         unsigned i = c->list[at + k];
         const struct ag_row *r = &ag_rows[i];
@@ -783,8 +814,9 @@ int ag_catalogue_match(const struct ag_catalogue *c, enum ag_family fam, struct 
         if (!row_may_match(c, &memo, i, p, e, &back_at))
             continue;
         /* a shape that does not match leaves ev as it was */
-        if (ag_shape_match_at(&c->shape[i], ev, p, e, back_at)) {
-            if (ev->src.af != AG_AF_NONE || ev->src_name.len > 0)
+        if (row_match(c, &memo, i, ev, p, e, back_at)) {
+            /* a row of policy nothing gives no event: its source is moot */
+            if (r->kind != AG_EV_NONE && (ev->src.af != AG_AF_NONE || ev->src_name.len > 0))
                 check_other_rows(c, &memo, i, flags, ev, p, e);
             finish_row(r, ev);
             return (int)i;

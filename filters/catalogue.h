@@ -93,6 +93,9 @@ struct ag_catalogue {
     /* per row, rows whose fixed ops at the end (shape.h, back_from) are
      * the same share a class: a line checks each class once */
     uint8_t back_class[AG_CAT_ROWS_MAX];
+    /* [i][j]: how many first ops rows i and j share, before either's first
+     * free field: a line walked by one resumes there for the other */
+    uint8_t shared[AG_CAT_ROWS_MAX][AG_CAT_ROWS_MAX];
     uint8_t list[AG_CAT_LIST_MAX];
     unsigned n, n_list;
 };

@@ -109,6 +109,7 @@ static void annotate(struct ag_shape *s)
     s->simple = 1;
     s->split_at = -1;
     s->src_op = -1;
+    s->first_free = s->n;
     int n_src = 0;
     for (int i = 0; i < s->n; i++) {
         struct ag_shape_op *o = &s->op[i];
@@ -116,6 +117,8 @@ static void annotate(struct ag_shape *s)
         if (t == 0)
             continue;
         o->free = (uint8_t)ag_shape_field_is_free(t);
+        if (o->free && s->first_free == s->n)
+            s->first_free = (uint8_t)i;
         o->addr = (uint8_t)is_addr_field(t);
         o->stop = i + 1 < s->n ? (uint8_t)s->op[i + 1].lit[0] : (uint8_t)' ';
         if (o->order == 2)
@@ -196,16 +199,15 @@ int ag_shape_compile(struct ag_shape *s, const char *tpl)
 
 /* ---- matching -------------------------------------------------------------- */
 
-struct cap {
-    const char *p, *e;
-};
+
 
 struct run {
     const struct ag_shape *s;
     const char *end;
-    struct cap cur[AG_SHAPE_OPS_MAX];
-    struct cap best[AG_SHAPE_OPS_MAX];
-    const struct cap *result; /* cur (simple shapes) or best */
+    struct ag_shape_cap *cur; /* the split being tried */
+    struct ag_shape_cap best[AG_SHAPE_OPS_MAX];
+    int done; /* ops walk_fixed() matched before it failed */
+    const struct ag_shape_cap *result; /* cur (simple shapes) or best */
     int parses;
     int disagree;
     int stop;
@@ -309,7 +311,7 @@ static inline int token_ok(char type, const char *p, const char *e)
     }
 }
 
-static int same(struct cap a, struct cap b)
+static int same(struct ag_shape_cap a, struct ag_shape_cap b)
 {
     return a.e - a.p == b.e - b.p && memcmp(a.p, b.p, (size_t)(a.e - a.p)) == 0;
 }
@@ -374,8 +376,9 @@ static inline int lit_at(const struct ag_shape_op *o, const char *p, const char 
     return (size_t)(e - p) >= o->len && p[0] == o->lit[0] && ag_bytes_eq(p, o->lit, o->len);
 }
 
-/* Ops [i, n) of a simple shape from p, none of them free but a last one:
- * fills r->cur and returns where they end, or NULL. */
+/* Ops [i, n) from p, none of them free but a last one: fills r->cur
+ * (literals too) and returns where they end, or NULL with r->done at the
+ * op that failed. */
 static const char *walk_fixed(struct run *r, int i, int n, const char *p)
 {
     const struct ag_shape_op *op = r->s->op;
@@ -384,22 +387,27 @@ static const char *walk_fixed(struct run *r, int i, int n, const char *p)
         const struct ag_shape_op *o = &op[i];
         if (o->type == 0) {
             if (!lit_at(o, p, e))
-                return NULL;
+                goto fail;
+            r->cur[i] = (struct ag_shape_cap){p, p + o->len};
             p += o->len;
             continue;
         }
         if (o->free) { /* the last op: the rest of the line */
-            r->cur[i] = (struct cap){p, e};
+            r->cur[i] = (struct ag_shape_cap){p, e};
             p = e;
             continue;
         }
         const char *q = take_token(o, p, e);
         if (q == NULL)
-            return NULL;
-        r->cur[i] = (struct cap){p, q};
+            goto fail;
+        r->cur[i] = (struct ag_shape_cap){p, q};
         p = q;
     }
+    r->done = n;
     return p;
+fail:
+    r->done = i;
+    return NULL;
 }
 
 /* A simple shape (see shape.h): the fixed ops before the order-1 free
@@ -411,18 +419,15 @@ static int match_simple(struct run *r, const char *p, const char *back_at)
     const char *e = r->end;
     int k = s->split_at;
     if (k < 0) {
-        const char *q = walk_fixed(r, 0, s->n, p);
+        const char *q = walk_fixed(r, s->first_free, s->n, p);
         return q == e && addresses_ok(r);
     }
-    p = walk_fixed(r, 0, k, p);
-    if (p == NULL)
-        return 0;
     if (back_at != NULL && s->back_from == k + 1) {
         /* the ops after the free field are fixed from the right: the one
          * place its next literal can start */
         if (back_at < p)
             return 0;
-        r->cur[k] = (struct cap){p, back_at};
+        r->cur[k] = (struct ag_shape_cap){p, back_at};
         return walk_fixed(r, k + 1, s->n, back_at) == e && addresses_ok(r);
     }
     const struct ag_shape_op *L = &s->op[k + 1];
@@ -433,7 +438,7 @@ static int match_simple(struct run *r, const char *p, const char *back_at)
             r->disagree = 1;
             return 0;
         }
-        r->cur[k] = (struct cap){p, q};
+        r->cur[k] = (struct ag_shape_cap){p, q};
         if (walk_fixed(r, k + 1, s->n, q) == e && addresses_ok(r))
             return 1;
         hi = q + L->len - 1;
@@ -450,7 +455,7 @@ static int walk_free(struct run *r, int i, const char *p)
     const struct ag_shape_op *o = &r->s->op[i];
     const char *e = r->end;
     if (i + 1 == r->s->n) {
-        r->cur[i] = (struct cap){p, e};
+        r->cur[i] = (struct ag_shape_cap){p, e};
         return walk(r, i + 1, e);
     }
     const struct ag_shape_op *L = &r->s->op[i + 1];
@@ -463,7 +468,7 @@ static int walk_free(struct run *r, int i, const char *p)
                 r->disagree = 1;
                 return 0;
             }
-            r->cur[i] = (struct cap){p, q};
+            r->cur[i] = (struct ag_shape_cap){p, q};
             if (walk(r, i + 1, q))
                 return 1;
             hi = q + L->len - 1;
@@ -477,7 +482,7 @@ static int walk_free(struct run *r, int i, const char *p)
             r->stop = 1;
             break;
         }
-        r->cur[i] = (struct cap){p, q};
+        r->cur[i] = (struct ag_shape_cap){p, q};
         found |= walk(r, i + 1, q);
         q++;
     }
@@ -501,14 +506,14 @@ static int walk(struct run *r, int i, const char *p)
     const char *q = take_token(o, p, e);
     if (q == NULL)
         return 0;
-    r->cur[i] = (struct cap){p, q};
+    r->cur[i] = (struct ag_shape_cap){p, q};
     return walk(r, i + 1, q);
 }
 
 static void apply(const struct run *r, struct ag_event *ev, int src_ok)
 {
     const struct ag_shape *s = r->s;
-    const struct cap *c = r->result;
+    const struct ag_shape_cap *c = r->result;
     for (int i = 0; i < s->n; i++) {
         if (i == s->src_op && r->src_parsed) {
             if (src_ok)
@@ -567,8 +572,10 @@ static void apply(const struct run *r, struct ag_event *ev, int src_ok)
     }
 }
 
+/* The fixed prefix from the left (resumed from pre where it is shared),
+ * then the rest: the one split of a simple shape, else every split. */
 static int run_shape(struct run *r, const struct ag_shape *s, const char *p, const char *e,
-                     const char *back_at)
+                     const char *back_at, struct ag_shape_prefix *pre, unsigned shared)
 {
     r->s = s;
     r->end = e;
@@ -577,21 +584,41 @@ static int run_shape(struct run *r, const struct ag_shape *s, const char *p, con
     r->stop = 0;
     r->budget = SPLIT_BUDGET;
     r->src_parsed = 0;
+    unsigned start = 0;
+    if (pre->valid) {
+        if (pre->failed && shared > pre->done)
+            return 0; /* fails where the last shape did */
+        start = shared < pre->done ? shared : pre->done;
+        if (start > 0)
+            p = pre->cap[start - 1].e;
+    }
+    r->cur = pre->cap;
+    p = walk_fixed(r, (int)start, s->first_free, p);
+    pre->valid = 1;
+    pre->done = (uint8_t)r->done;
+    pre->failed = p == NULL;
+    if (p == NULL)
+        return 0;
     if (s->simple) {
         r->result = r->cur;
         return match_simple(r, p, back_at);
     }
     r->result = r->best;
-    walk(r, 0, p);
+    walk(r, s->first_free, p);
     r->src_parsed = 0; /* parsed for the last split tried, not best's */
     return r->parses > 0;
 }
 
 int ag_shape_match_at(const struct ag_shape *s, struct ag_event *ev, const char *p, const char *e,
-                      const char *back_at)
+                      const char *back_at, struct ag_shape_prefix *pre, unsigned shared)
 {
     struct run r;
-    if (!run_shape(&r, s, p, e, back_at))
+    struct ag_shape_prefix none;
+    if (pre == NULL) {
+        none.valid = 0;
+        pre = &none;
+    }
+    if (!run_shape(&r, s, p, e, back_at, pre, shared))
         return 0;
     apply(&r, ev, !r.disagree);
     return 1;
@@ -599,14 +626,16 @@ int ag_shape_match_at(const struct ag_shape *s, struct ag_event *ev, const char 
 
 int ag_shape_match(const struct ag_shape *s, struct ag_event *ev, const char *p, const char *e)
 {
-    return ag_shape_match_at(s, ev, p, e, NULL);
+    return ag_shape_match_at(s, ev, p, e, NULL, NULL, 0);
 }
 
 int ag_shape_fields(const struct ag_shape *s, const char *p, const char *e, const char **f0,
                     const char **f1)
 {
     struct run r;
-    if (!run_shape(&r, s, p, e, NULL))
+    struct ag_shape_prefix none;
+    none.valid = 0;
+    if (!run_shape(&r, s, p, e, NULL, &none, 0))
         return 0;
     for (int i = 0; i < s->n; i++) {
         f0[i] = r.result[i].p;

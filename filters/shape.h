@@ -74,6 +74,24 @@ struct ag_shape {
      * literals, and tokens after a literal holding a space (no token has
      * a space, so the last space before a token is its literal's). */
     int8_t back_from;
+    uint8_t first_free; /* the first free field, or n: ops before it are
+                           walked from the left alone */
+};
+
+/* Where a field or literal lies in the line. */
+struct ag_shape_cap {
+    const char *p, *e;
+};
+
+/* What the rows tried on one line share: the ops the last walked shape
+ * matched from the left (or failed at). A shape that starts with the same
+ * ops (see the catalogue's shared table) resumes after them, or fails at
+ * once where the last one failed. Reset (valid = 0) for each line. */
+struct ag_shape_prefix {
+    uint8_t valid;
+    uint8_t done;   /* ops of the fixed prefix matched */
+    uint8_t failed; /* op `done` failed */
+    struct ag_shape_cap cap[AG_SHAPE_OPS_MAX];
 };
 
 /* Compiles tpl. Returns 0, or -1 for a template that breaks the rules
@@ -114,9 +132,11 @@ static inline int ag_shape_may_match(const struct ag_shape *s, const char *p, co
 
 /* ag_shape_match() with what ag_shape_back() found (back_at, or NULL):
  * when the only free field before the end is just before back_from, the
- * split is where back_at says, and no other split is tried. */
+ * split is where back_at says, and no other split is tried. pre (or NULL)
+ * holds the last shape walked on this line, of which s shares the first
+ * `shared` ops (identical ops before either's first free field). */
 int ag_shape_match_at(const struct ag_shape *s, struct ag_event *ev, const char *p, const char *e,
-                      const char *back_at);
+                      const char *back_at, struct ag_shape_prefix *pre, unsigned shared);
 
 /* The fields of the first parse of [p, e): f0[i], f1[i] bound op i
  * (literals included). Returns 0 when s does not match. For tests. */
