@@ -54,6 +54,29 @@ static inline int ag_bytes_eq(const char *a, const char *b, size_t n)
     return 1;
 }
 
+/* The first byte in [p, e) that is a or b, or e: eight bytes a step where
+ * the line allows (a token of the catalogue is a few to a few dozen). */
+static inline const char *ag_find_either(const char *p, const char *e, char a, char b)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    const uint64_t ma = ones * (unsigned char)a, mb = ones * (unsigned char)b;
+    while (e - p >= 8) {
+        uint64_t w, x, y;
+        memcpy(&w, p, 8);
+        x = w ^ ma;
+        y = w ^ mb;
+        uint64_t hit = ((x - ones) & ~x & highs) | ((y - ones) & ~y & highs);
+        if (hit != 0)
+            return p + (__builtin_ctzll(hit) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < e && *p != a && *p != b)
+        p++;
+    return p;
+}
+
 static inline int ag_starts(const char *p, const char *e, const char *lit, size_t n)
 {
     return (size_t)(e - p) >= n && memcmp(p, lit, n) == 0;

@@ -363,9 +363,7 @@ static int complete(struct run *r)
  * with. Returns its end, or NULL when the token does not fit the field. */
 static inline const char *take_token(const struct ag_shape_op *o, const char *p, const char *e)
 {
-    const char *q = p;
-    while (q < e && *q != ' ' && *q != (char)o->stop)
-        q++;
+    const char *q = ag_find_either(p, e, ' ', (char)o->stop);
     if (o->addr ? p == q : !token_ok((char)o->type, p, q))
         return NULL;
     return q;
