@@ -43,6 +43,7 @@
 #define W_PROBE_END "a pre-authentication drop; the address is the last token before the port, the user before it is client text"
 #define W_OK "a login; attribution as for Failed"
 #define W_NOADDR "no address in the line: the connection's other lines carry it"
+#define W_FOLD "; a line of a non-existent account's attempt: folds into its connection's attempt, or counts as it when it is the only line to arrive"
 
 const struct ag_row ag_rows[] = {
     /* ---- sshd: auth_log() results -------------------------------------- */
@@ -115,7 +116,7 @@ const struct ag_row ag_rows[] = {
 
     /* ---- sshd: announcements ------------------------------------------- */
     ROW(SSHD, ATTEMPT, INVALID_USER, NONE, INV | ANN, 0, "Invalid user %u from %h port %p",
-        "OpenSSH 7.3", "", "the first line of a connection trying a non-existent account: counts once; the first Failed line of the same connection folds into it",
+        "OpenSSH 7.3", "", "the first line of a connection trying a non-existent account: counts as its attempt; the first Failed line of the same connection folds into it, and so do its closing lines",
         H "Invalid user admin from 203.0.113.9 port 40022", "admin", "203.0.113.9", 40022, 0),
     ROW(SSHD, ATTEMPT, INVALID_USER, NONE, INV | ANN, 0, "Invalid user %u from %h",
         "OpenSSH 3.9", "OpenSSH 7.2", "as above, before the port was added",
@@ -143,8 +144,8 @@ const struct ag_row ag_rows[] = {
     ROW(SSHD, ATTEMPT, MAX_AUTH, NONE, 0, 0, "maximum authentication attempts exceeded for %u from %a port %p ssh2",
         "OpenSSH 6.7", "", "the attempt past MaxAuthTries",
         H "error: maximum authentication attempts exceeded for root from 203.0.113.9 port 40022 ssh2 [preauth]", "root", "203.0.113.9", 40022, 0),
-    ROW(SSHD, ECHO, MAX_AUTH, NONE, INV, 0, "Disconnecting invalid user %u %a port %p: Too many authentication failures",
-        "OpenSSH 7.6", "", "repeats maximum authentication attempts; " W_PROBE_END,
+    ROW(SSHD, ECHO, MAX_AUTH, NONE, INV | ANN, 0, "Disconnecting invalid user %u %a port %p: Too many authentication failures",
+        "OpenSSH 7.6", "", "repeats maximum authentication attempts; " W_PROBE_END W_FOLD,
         H "Disconnecting invalid user admin 203.0.113.9 port 40022: Too many authentication failures [preauth]", "admin", "203.0.113.9", 40022, 0),
     ROW(SSHD, ECHO, MAX_AUTH, NONE, 0, 0, "Disconnecting authenticating user %u %a port %p: Too many authentication failures",
         "OpenSSH 7.6", "", "repeats maximum authentication attempts",
@@ -155,8 +156,8 @@ const struct ag_row ag_rows[] = {
     ROW(SSHD, ECHO, MAX_AUTH, NONE, 0, 0, "Disconnecting: Too many authentication failures",
         "OpenSSH 6.7", "OpenSSH 7.5", "repeats maximum authentication attempts; no address",
         H "Disconnecting: Too many authentication failures [preauth]", NULL, NULL, 0, 0),
-    ROW(SSHD, PROBE, PREAUTH_DISCONNECT, NONE, INV, PRE, "Disconnecting invalid user %u %a port %p: %*",
-        "OpenSSH 7.6", "", "sshd ends a connection for a protocol error; the reason is sshd's, the user client text",
+    ROW(SSHD, PROBE, PREAUTH_DISCONNECT, NONE, INV | ANN, PRE, "Disconnecting invalid user %u %a port %p: %*",
+        "OpenSSH 7.6", "", "sshd ends a connection for a protocol error; the reason is sshd's, the user client text" W_FOLD,
         H "Disconnecting invalid user admin 203.0.113.9 port 40022: Change of username or service not allowed: (admin,ssh-connection) -> (root,ssh-connection) [preauth]", "admin", "203.0.113.9", 40022, 0),
     ROW(SSHD, PROBE, PREAUTH_DISCONNECT, NONE, 0, PRE, "Disconnecting authenticating user %u %a port %p: %*",
         "OpenSSH 7.6", "", "as above, for an account",
@@ -169,8 +170,8 @@ const struct ag_row ag_rows[] = {
         H "Disconnecting: bad client public DH value [preauth]", NULL, NULL, 0, 0),
 
     /* ---- sshd: connection ends before authentication (packet.c) -------- */
-    ROW(SSHD, PROBE, PREAUTH_DISCONNECT, NONE, INV, PRE, "Connection closed by invalid user %u %a port %p",
-        "OpenSSH 7.6", "", "the client left after trying a non-existent account (a key-only server's bot pattern); " W_PROBE_END,
+    ROW(SSHD, PROBE, PREAUTH_DISCONNECT, NONE, INV | ANN, PRE, "Connection closed by invalid user %u %a port %p",
+        "OpenSSH 7.6", "", "the client left after trying a non-existent account (a key-only server's bot pattern); " W_PROBE_END W_FOLD,
         H "Connection closed by invalid user admin 203.0.113.9 port 40022 [preauth]", "admin", "203.0.113.9", 40022, 0),
     ROW(SSHD, PROBE, PREAUTH_DISCONNECT, NONE, 0, PRE, "Connection closed by authenticating user %u %a port %p",
         "OpenSSH 7.6", "", W_PROBE_END,
@@ -181,8 +182,8 @@ const struct ag_row ag_rows[] = {
     ROW(SSHD, PROBE, PREAUTH_DISCONNECT, NONE, 0, PRE, "Connection closed by %a",
         "OpenSSH 5.0", "OpenSSH 7.2", "as above, before the port",
         H "Connection closed by 203.0.113.9 [preauth]", NULL, "203.0.113.9", 0, 0),
-    ROW(SSHD, PROBE, PREAUTH_DISCONNECT, NONE, INV, 0, "Connection reset by invalid user %u %a port %p",
-        "OpenSSH 7.6", "", W_PROBE_END,
+    ROW(SSHD, PROBE, PREAUTH_DISCONNECT, NONE, INV | ANN, 0, "Connection reset by invalid user %u %a port %p",
+        "OpenSSH 7.6", "", W_PROBE_END W_FOLD,
         H "Connection reset by invalid user admin 203.0.113.9 port 40022 [preauth]", "admin", "203.0.113.9", 40022, 0),
     ROW(SSHD, PROBE, PREAUTH_DISCONNECT, NONE, 0, 0, "Connection reset by authenticating user %u %a port %p",
         "OpenSSH 7.6", "", W_PROBE_END,
@@ -193,8 +194,8 @@ const struct ag_row ag_rows[] = {
     ROW(SSHD, PROBE, PREAUTH_DISCONNECT, NONE, 0, 0, "Connection reset by %a",
         "OpenSSH 5.0", "OpenSSH 7.2", "as above, before the port",
         H "Connection reset by 203.0.113.9 [preauth]", NULL, "203.0.113.9", 0, 0),
-    ROW(SSHD, PROBE, PREAUTH_DISCONNECT, NONE, INV, PRE, "Disconnected from invalid user %u %a port %p",
-        "OpenSSH 7.6", "", W_PROBE_END,
+    ROW(SSHD, PROBE, PREAUTH_DISCONNECT, NONE, INV | ANN, PRE, "Disconnected from invalid user %u %a port %p",
+        "OpenSSH 7.6", "", W_PROBE_END W_FOLD,
         H "Disconnected from invalid user admin 203.0.113.9 port 40022 [preauth]", "admin", "203.0.113.9", 40022, 0),
     ROW(SSHD, PROBE, PREAUTH_DISCONNECT, NONE, 0, PRE, "Disconnected from authenticating user %u %a port %p",
         "OpenSSH 7.6", "", W_PROBE_END,

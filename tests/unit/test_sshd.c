@@ -12,6 +12,7 @@
 #define ECHO AG_EVF_ECHO
 #define PRE AG_EVF_PREAUTH
 #define INV AG_EVF_INVALID_USER
+#define ANN AG_EVF_ANNOUNCE
 
 /* ---- credential attempts --------------------------------------------------- */
 
@@ -267,7 +268,7 @@ START_TEST(disconnecting_too_many_failures)
                    "authentication failures [preauth]",
                &(struct evc_want){.kind = AG_EV_MAX_AUTH, .user = "admin",
                                   .src = "173.158.166.42", .port = 41000, BASE,
-                                  .flags = TL | PRE | INV | ECHO});
+                                  .flags = TL | PRE | INV | ECHO | ANN});
     evc_expect(HDR "Disconnecting: Too many authentication failures for root [preauth]",
                &(struct evc_want){.kind = AG_EV_MAX_AUTH, .user = "root", BASE,
                                   .flags = TL | PRE | ECHO});
@@ -286,7 +287,7 @@ START_TEST(connection_closed_preauth)
     evc_expect(HDR "Connection closed by invalid user sonar 32.133.220.179 port 20298 [preauth]",
                &(struct evc_want){.kind = AG_EV_PREAUTH_DISCONNECT, .user = "sonar",
                                   .src = "32.133.220.179", .port = 20298, BASE,
-                                  .flags = TL | PRE | INV});
+                                  .flags = TL | PRE | INV | ANN});
     evc_expect(HDR "Connection closed by 2001:db8::77 port 52211 [preauth]",
                &(struct evc_want){.kind = AG_EV_PREAUTH_DISCONNECT, .src = "2001:db8::77",
                                   .port = 52211, BASE, .flags = TL | PRE});
@@ -310,7 +311,7 @@ START_TEST(connection_reset)
     evc_expect(HDR "Connection reset by invalid user pi 73.36.62.254 port 62548 [preauth]",
                &(struct evc_want){.kind = AG_EV_PREAUTH_DISCONNECT, .user = "pi",
                                   .src = "73.36.62.254", .port = 62548, BASE,
-                                  .flags = TL | PRE | INV});
+                                  .flags = TL | PRE | INV | ANN});
 }
 END_TEST
 
@@ -319,7 +320,7 @@ START_TEST(disconnected_preauth)
     evc_expect(HDR "Disconnected from invalid user student 181.56.227.5 port 57249 [preauth]",
                &(struct evc_want){.kind = AG_EV_PREAUTH_DISCONNECT, .user = "student",
                                   .src = "181.56.227.5", .port = 57249, BASE,
-                                  .flags = TL | PRE | INV});
+                                  .flags = TL | PRE | INV | ANN});
     evc_expect(HDR "Disconnected from authenticating user root 181.56.227.5 port 57249 "
                    "[preauth]",
                &(struct evc_want){.kind = AG_EV_PREAUTH_DISCONNECT, .user = "root",
