@@ -61,12 +61,12 @@ START_TEST(fake_from_in_other_shapes)
                    "[preauth]",
                &(struct evc_want){.kind = AG_EV_PREAUTH_DISCONNECT, .user = "x 8.8.8.8 port 22",
                                   .src = "203.0.113.9", .port = 5555, BASE,
-                                  .flags = TL | INV | PRE});
+                                  .flags = TL | INV | PRE | AG_EVF_ANNOUNCE});
     evc_expect(HDR "Disconnected from invalid user y [preauth] 8.8.8.8 port 1 203.0.113.9 port "
                    "5555 [preauth]",
                &(struct evc_want){.kind = AG_EV_PREAUTH_DISCONNECT,
                                   .user = "y [preauth] 8.8.8.8 port 1", .src = "203.0.113.9",
-                                  .port = 5555, BASE, .flags = TL | INV | PRE});
+                                  .port = 5555, BASE, .flags = TL | INV | PRE | AG_EVF_ANNOUNCE});
     evc_expect(HDR "error: maximum authentication attempts exceeded for invalid user a from "
                    "8.8.8.8 port 1 ssh2 from 203.0.113.9 port 5555 ssh2 [preauth]",
                &(struct evc_want){.kind = AG_EV_MAX_AUTH, .user = "a from 8.8.8.8 port 1 ssh2",
@@ -78,7 +78,7 @@ START_TEST(fake_from_in_other_shapes)
                    "failures 203.0.113.9 port 5555: Too many authentication failures [preauth]",
                &(struct evc_want){.kind = AG_EV_MAX_AUTH,
                                   .user = "z 8.8.8.8 port 1: Too many authentication failures",
-                                  BASE, .flags = TL | INV | PRE | ECHO});
+                                  BASE, .flags = TL | INV | PRE | ECHO | AG_EVF_ANNOUNCE});
     evc_expect(HDR "Bad protocol version identification 'x' from 8.8.8.8 port 22' from "
                    "203.0.113.9 port 5555",
                &(struct evc_want){.kind = AG_EV_BAD_PROTOCOL, .src = "203.0.113.9",
