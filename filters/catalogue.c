@@ -542,6 +542,97 @@ static int may_share_a_line(const struct ag_catalogue *c, unsigned i, unsigned j
              !ends_agree(a->op[a->n - 1].lit, a->tail_len, b->op[b->n - 1].lit, b->tail_len, 1));
 }
 
+/* A shape's fixed end (ops from back_from) as words, last first: its text
+ * with each token as '\1', split at spaces. The text before its first
+ * space is open on the left (it goes on into the ops before), so it is not
+ * a word here. */
+struct end_words {
+    char text[512];
+    const char *w[64];
+    uint8_t len[64];
+    unsigned n;
+};
+
+static void end_words(const struct ag_shape *s, struct end_words *out)
+{
+    size_t n = 0;
+    out->n = 0;
+    for (int i = s->back_from; i < s->n; i++) {
+        const struct ag_shape_op *o = &s->op[i];
+        size_t add = o->type == 0 ? o->len : 1;
+        if (n + add > sizeof(out->text))
+            return; /* too long to reason about: no words, nothing proved */
+        if (o->type == 0)
+            memcpy(out->text + n, o->lit, o->len);
+        else
+            out->text[n] = '\1';
+        n += add;
+    }
+    size_t end = n;
+    for (size_t k = n; k-- > 0;) {
+        if (out->text[k] != ' ')
+            continue;
+        if (out->n == 64)
+            return;
+        out->w[out->n] = out->text + k + 1;
+        out->len[out->n++] = (uint8_t)(end - k - 1 < 255 ? end - k - 1 : 255);
+        end = k;
+    }
+}
+
+/* Whether some word fits both patterns: the literal bytes before the first
+ * token and after the last one must agree, and two words without tokens
+ * must be equal. */
+static int words_agree(const char *a, size_t an, const char *b, size_t bn)
+{
+    const char *ta = memchr(a, '\1', an), *tb = memchr(b, '\1', bn);
+    if (ta == NULL && tb == NULL)
+        return an == bn && memcmp(a, b, an) == 0;
+    size_t pa = ta ? (size_t)(ta - a) : an, pb = tb ? (size_t)(tb - b) : bn;
+    if (!ends_agree(a, pa, b, pb, 0))
+        return 0;
+    const char *la = a + an, *lb = b + bn;
+    while (la > a && la[-1] != '\1')
+        la--;
+    while (lb > b && lb[-1] != '\1')
+        lb--;
+    size_t sa = ta ? (size_t)(a + an - la) : an, sb = tb ? (size_t)(b + bn - lb) : bn;
+    return ends_agree(a + an - sa, sa, b + bn - sb, sb, 1);
+}
+
+/* Whether no line fits both rows' first literal, last literal and end. */
+static int provably_disjoint(const struct ag_catalogue *c, unsigned i, unsigned j,
+                             const struct end_words *wi, const struct end_words *wj)
+{
+    const struct ag_shape *a = &c->shape[i], *b = &c->shape[j];
+    if (a->head_len && b->head_len &&
+        !ends_agree(a->op[0].lit, a->head_len, b->op[0].lit, b->head_len, 0))
+        return 1;
+    if (a->tail_len && b->tail_len &&
+        !ends_agree(a->op[a->n - 1].lit, a->tail_len, b->op[b->n - 1].lit, b->tail_len, 1))
+        return 1;
+    /* the last words of a line are the last words of both ends */
+    for (unsigned k = 0; k < wi->n && k < wj->n; k++)
+        if (!words_agree(wi->w[k], wi->len[k], wj->w[k], wj->len[k]))
+            return 1;
+    return 0;
+}
+
+static void build_disjoint(struct ag_catalogue *c)
+{
+    struct end_words wi, wj;
+    for (unsigned i = 0; i < c->n; i++) {
+        end_words(&c->shape[i], &wi);
+        for (unsigned j = 0; j < c->n; j++) {
+            if (j == i || ag_rows[i].family != ag_rows[j].family)
+                continue;
+            end_words(&c->shape[j], &wj);
+            if (provably_disjoint(c, i, j, &wi, &wj))
+                c->disjoint[i][j / 64] |= 1ull << (j % 64);
+        }
+    }
+}
+
 static int build_rivals(struct ag_catalogue *c)
 {
     for (unsigned i = 0; i < c->n; i++) {
@@ -618,6 +709,7 @@ int ag_catalogue_init(struct ag_catalogue *c, unsigned *bad)
     c->n = ag_n_rows;
     build_back_classes(c);
     build_shared(c);
+    build_disjoint(c);
     if (build_words(c) < 0 || build_rivals(c) < 0) {
         *bad = ag_n_rows; /* the tables are too small */
         return -1;
@@ -768,6 +860,8 @@ static int row_match(const struct ag_catalogue *c, struct back_memo *m, unsigned
                      struct ag_event *ev, const char *p, const char *e, const char *back_at)
 {
     unsigned shared = m->last >= 0 ? c->shared[m->last][i] : 0;
+    if (m->last >= 0 && m->pre.failed && shared > m->pre.done)
+        return 0; /* fails where the last row walked did */
     m->pre.valid = m->last >= 0;
     m->last = (int)i;
     return ag_shape_match_at(&c->shape[i], ev, p, e, back_at, &m->pre, shared);
@@ -806,14 +900,19 @@ int ag_catalogue_match(const struct ag_catalogue *c, enum ag_family fam, struct 
     struct back_memo memo;
     memo.n = 0;
     memo.last = -1;
+    uint64_t ruled_out[AG_CAT_ROWS_MAX / 64] = {0};
     for (unsigned k = 0; k < n; k++) {
         unsigned i = c->list[at + k];
         const struct ag_row *r = &ag_rows[i];
         const char *back_at;
         if ((r->cond & AG_ROW_PREAUTH) && !(flags & AG_EVF_PREAUTH))
             continue;
+        if (ruled_out[i / 64] & (1ull << (i % 64)))
+            continue; /* the line fits the ends of a row that excludes it */
         if (!row_may_match(c, &memo, i, p, e, &back_at))
             continue;
+        for (unsigned w = 0; w < AG_CAT_ROWS_MAX / 64; w++)
+            ruled_out[w] |= c->disjoint[i][w];
         /* a shape that does not match leaves ev as it was */
         if (row_match(c, &memo, i, ev, p, e, back_at)) {
             /* a row of policy nothing gives no event: its source is moot */

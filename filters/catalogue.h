@@ -96,6 +96,10 @@ struct ag_catalogue {
     /* [i][j]: how many first ops rows i and j share, before either's first
      * free field: a line walked by one resumes there for the other */
     uint8_t shared[AG_CAT_ROWS_MAX][AG_CAT_ROWS_MAX];
+    /* [i]: the rows no line can fit together with row i's first literal,
+     * last literal and fixed end: once a line fits those of row i, they
+     * are not tried */
+    uint64_t disjoint[AG_CAT_ROWS_MAX][AG_CAT_ROWS_MAX / 64];
     uint8_t list[AG_CAT_LIST_MAX];
     unsigned n, n_list;
 };
