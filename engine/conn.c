@@ -63,8 +63,11 @@ static unsigned state_of(uint64_t w, uint64_t tag, uint32_t minute)
     if (w == 0 || w >> TAG_SHIFT != tag)
         return ST_EMPTY;
     uint32_t then = (uint32_t)(w >> STATE_BITS) & MIN_MASK;
-    uint32_t age = (minute - then) & MIN_MASK; /* modular: wraps every ~8 years */
-    return age * 60000u > AG_CONN_TTL_MS ? ST_EMPTY : (unsigned)(w & 3);
+    /* the distance either way (lines of a connection may arrive a little
+     * out of order), modulo the field, which wraps every ~8 years */
+    uint32_t d = (minute - then) & MIN_MASK;
+    uint32_t age = d < (MIN_MASK + 1) / 2 ? d : (MIN_MASK + 1) - d;
+    return (uint64_t)age * 60000u > AG_CONN_TTL_MS ? ST_EMPTY : (unsigned)(w & 3);
 }
 
 int ag_conns_counts(struct ag_conns *c, uint64_t id, enum ag_conn_line what, int64_t t_ms)

@@ -400,6 +400,26 @@ START_TEST(mistype_twice_then_login_on_one_connection_raises_nothing)
 }
 END_TEST
 
+/* A connection is remembered for minutes, either way in time: a closing
+ * line that arrives after its announcement but carries an earlier time
+ * still folds in; the same pid and port twenty minutes later are another
+ * connection. */
+START_TEST(connection_memory_is_bounded_in_time_both_ways)
+{
+    struct capture c;
+    struct ag_engine *e = engine_with(&c, NULL);
+    struct ag_parser *p = new_parser();
+    feed_sshd(e, p, 30, 7300,
+              "Connection closed by invalid user x 203.0.113.64 port 54000 [preauth]");
+    feed_sshd(e, p, 10, 7300, "Invalid user x from 203.0.113.64 port 54000");
+    ck_assert_uint_eq(c.last_counts.failures, 1);
+    feed_sshd(e, p, 20 * 60 + 30, 7300, "Invalid user x from 203.0.113.64 port 54000");
+    ck_assert_uint_eq(c.last_counts.failures, 2);
+    done(e, &c);
+    free(p);
+}
+END_TEST
+
 START_TEST(sudo_pam_echo_is_not_a_privilege_failure)
 {
     struct capture c;
@@ -1201,6 +1221,7 @@ static Suite *suite(void)
     tcase_add_test(tc, attempt_seen_only_by_its_closing_line_counts_once);
     tcase_add_test(tc, announce_pam_and_failed_of_one_attempt_count_once);
     tcase_add_test(tc, mistype_twice_then_login_on_one_connection_raises_nothing);
+    tcase_add_test(tc, connection_memory_is_bounded_in_time_both_ways);
     tcase_add_test(tc, slow_bruteforce_fires_over_hours_not_fast);
     tcase_add_test(tc, slow_bruteforce_quiet_at_nineteen);
     tcase_add_test(tc, enumeration_fires_on_five_distinct_invalid_users);
