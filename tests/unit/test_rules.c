@@ -409,9 +409,9 @@ START_TEST(connection_memory_is_bounded_in_time_both_ways)
     struct capture c;
     struct ag_engine *e = engine_with(&c, NULL);
     struct ag_parser *p = new_parser();
-    feed_sshd(e, p, 30, 7300,
+    feed_sshd(e, p, 70, 7300,
               "Connection closed by invalid user x 203.0.113.64 port 54000 [preauth]");
-    feed_sshd(e, p, 10, 7300, "Invalid user x from 203.0.113.64 port 54000");
+    feed_sshd(e, p, 50, 7300, "Invalid user x from 203.0.113.64 port 54000");
     ck_assert_uint_eq(c.last_counts.failures, 1);
     feed_sshd(e, p, 20 * 60 + 30, 7300, "Invalid user x from 203.0.113.64 port 54000");
     ck_assert_uint_eq(c.last_counts.failures, 2);
