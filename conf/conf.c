@@ -265,6 +265,23 @@ int ag_conf_u64(const struct ag_conf *c, const char *section, const char *key,
     return 1;
 }
 
+int ag_conf_file_mode(const struct ag_conf *c, const char *section, const char *key,
+                      unsigned *out, char *err, size_t errlen)
+{
+    struct entry *e = find(c, section, key);
+    if (!e)
+        return 0;
+    size_t n = strlen(e->value);
+    unsigned v = 0;
+    int ok = n >= 3 && n <= 4 && strspn(e->value, "01234567") == n;
+    for (size_t i = 0; ok && i < n; i++)
+        v = v * 8 + (unsigned)(e->value[i] - '0');
+    if (!ok || v > 0777 || (v & 0600) != 0600)
+        return bad(c, e, err, errlen, "an octal file mode from 0600 to 0777 (e.g. 0600, 0640)");
+    *out = v;
+    return 1;
+}
+
 int ag_parse_bool(const char *s, int *out)
 {
     static const char *const yes[] = {"1", "true", "yes", "on"};

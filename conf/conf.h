@@ -38,6 +38,10 @@ int ag_conf_bool(const struct ag_conf *c, const char *section, const char *key,
 int ag_conf_duration_ms(const struct ag_conf *c, const char *section, const char *key,
                         int64_t min_ms, int64_t max_ms, int64_t *out, char *err,
                         size_t errlen);
+/* A file mode in octal ("0600", "640"), from 0600 to 0777: the owner must
+ * be able to read and write what authguard writes. */
+int ag_conf_file_mode(const struct ag_conf *c, const char *section, const char *key,
+                      unsigned *out, char *err, size_t errlen);
 /* One of choices (NULL-terminated); *out is the index. */
 int ag_conf_enum(const struct ag_conf *c, const char *section, const char *key,
                  const char *const *choices, int *out, char *err, size_t errlen);

@@ -265,7 +265,8 @@ static int build_parts(struct ag_engine *e, char *err, size_t errlen)
     uint32_t cooldown[AG_RULE_COUNT];
     for (int r = 0; r < AG_RULE_COUNT; r++)
         cooldown[r] = e->cfg.rules[r].cooldown_s;
-    if (ag_open_new(&e->open, e->cfg.open_findings, e->cfg.hash_key, cooldown) != 0)
+    uint32_t episode_s = (uint32_t)(e->late_ms / 1000);
+    if (ag_open_new(&e->open, e->cfg.open_findings, e->cfg.hash_key, cooldown, episode_s) != 0)
         return fail(err, errlen, "open findings: cannot allocate %u entries",
                     e->cfg.open_findings);
     unsigned stripes = e->cfg.synchronous ? 1 : RECENT_STRIPES;
@@ -602,11 +603,21 @@ static uint32_t bucket(const struct feed *f, enum ag_rule r)
     return ag_window_bucket(f->t, f->e->width_ms[r]);
 }
 
+/* Counts n at the event's bucket and returns what the rule compares: the
+ * fullest window holding that bucket, so an event delivered after newer
+ * ones still completes the windows they opened. */
 static uint32_t ring_add(struct feed *f, struct ag_slot *s, enum ag_rule r, uint32_t n)
 {
     if (!rule_on(f, r))
         return 0;
-    return ag_ring_add(&s->ring[ag_rule_ring(r)], bucket(f, r), n, f->e->max_back[r]);
+    _Atomic uint64_t *ring = &s->ring[ag_rule_ring(r)];
+    uint32_t j = bucket(f, r);
+    uint32_t v = ag_ring_add(ring, j, n, f->e->max_back[r]);
+    uint64_t w = atomic_load_explicit(ring, memory_order_relaxed);
+    if (ag_ring_newest_is(w, j))
+        return v; /* in order: the window ending here is the only one */
+    uint32_t p = ag_ring_peak(w, j);
+    return p > v ? p : v;
 }
 
 static uint32_t ring_read(const struct feed *f, struct ag_slot *s, enum ag_rule r)
@@ -675,6 +686,22 @@ static void fill_evidence(const struct feed *f, struct ag_finding_sample *s)
     s->truncated = (uint8_t)cut;
 }
 
+static int span_ok(const struct ag_event *ev, struct ag_span s)
+{
+    return s.len > 0 && (uint32_t)s.off + s.len <= ev->line_len;
+}
+
+/* A compromise trips on the success: its user is the account that got in,
+ * whatever names the failures before it tried. */
+static void login_user(const struct feed *f, enum ag_rule r, struct ag_finding_req *q)
+{
+    const struct ag_event *ev = f->ev;
+    q->login_user[0] = '\0';
+    if (r == AG_RULE_COMPROMISE && f->success && span_ok(ev, ev->user))
+        ag_finding_copy_text(q->login_user, sizeof(q->login_user), ag_span_ptr(ev, ev->user),
+                             ev->user.len, NULL);
+}
+
 static struct ag_finding_req *reserve(struct feed *f, struct qcell **cell)
 {
     *cell = NULL;
@@ -712,6 +739,7 @@ static void trip(struct feed *f, enum ag_rule r, const struct ag_key *key,
     q->window_s = rc->window_s;
     q->time_ms = f->t;
     q->created_ms = res.created_ms;
+    q->episode_ms = res.episode_ms;
     q->key_w[0] = key->w[0];
     q->key_w[1] = key->w[1];
     key_text(f, kind, q);
@@ -719,6 +747,7 @@ static void trip(struct feed *f, enum ag_rule r, const struct ag_key *key,
     snapshot(f, s, kind, &q->counts);
     q->evidence_id = f->evidence_id;
     fill_evidence(f, &q->evidence);
+    login_user(f, r, q);
     if (cell != NULL)
         queue_commit(cell);
     ag_stat_add(f->e->stats, f->stripe, AG_ST_FINDINGS, 1);
@@ -1009,11 +1038,6 @@ static void classify(struct feed *f)
         f->regress = 0;
         f->privilege = 0;
     }
-}
-
-static int span_ok(const struct ag_event *ev, struct ag_span s)
-{
-    return s.len > 0 && (uint32_t)s.off + s.len <= ev->line_len;
 }
 
 static void make_keys(struct feed *f)

@@ -119,6 +119,8 @@ struct ag_finding {
     uint32_t window_s;
     int64_t time_ms;             /* event time of the line that tripped the rule */
     int64_t created_ms;          /* event time of the Create (same for Updates) */
+    int64_t episode_ms;          /* start of the period of event time the finding
+                                    covers (one per rule and key): names it */
 
     struct ag_counts counts;     /* of the finding's key at trip time */
     int64_t first_seen_ms;       /* of the key (or the earliest sample) */
@@ -134,13 +136,25 @@ struct ag_finding {
     uint32_t n_samples;          /* oldest first; the tripping line is always last */
     struct ag_finding_sample samples[AG_FINDING_MAX_SAMPLES];
 
+    /* compromise: the account of the successful login that tripped the
+     * rule (copied like the names above; empty when the line named none).
+     * The names tried are the attacker's choice; this one got in. */
+    char login_user[AG_FINDING_NAME_MAX];
+
     /* Filled by the pipeline, never by the engine (which leaves them empty).
-     * summary is malloc'd and owned by the finding: ag_finding_release()
-     * frees it, and the engine releases its own findings after the output
+     * summary is authguard's own built-in summary (summary_source "local"),
+     * never a model's text. model_summary is what a language model wrote
+     * about the finding (model_source "bedrock:<model>"): cleaned of control,
+     * escape and bidi characters, still untrusted. The two never share a
+     * field, so no output can show a line of the model's as authguard's.
+     * Both are malloc'd and owned by the finding: ag_finding_release()
+     * frees them, and the engine releases its own findings after the output
      * callback returns. ext is an opaque pointer the pipeline may use while
      * the finding is in its hands. */
     char *summary;
-    char summary_source[64];     /* "local" or "bedrock:<model>" */
+    char summary_source[64];     /* "local" */
+    char *model_summary;         /* NULL: none */
+    char model_source[64];       /* "bedrock:<model>" with model_summary */
     void *ext;
 };
 
@@ -159,13 +173,14 @@ struct ag_recent;
 struct ag_finding_req {
     uint8_t rule, key_kind, activity, severity;
     uint32_t update_seq, threshold, observed, window_s;
-    int64_t time_ms, created_ms;
+    int64_t time_ms, created_ms, episode_ms;
     uint64_t key_w[2];                   /* the table key's 16 bytes */
     struct ag_addr key_addr;
     char key_text[AG_FINDING_KEY_MAX];
     struct ag_counts counts;
     uint64_t evidence_id;                /* recent-ring id of the tripping line, or 0 */
     struct ag_finding_sample evidence;   /* the tripping line */
+    char login_user[AG_FINDING_NAME_MAX]; /* compromise: the tripping login's user */
 };
 
 /* Fills f from req and the recent events of req's key (NULL: none). */
@@ -177,10 +192,10 @@ void ag_finding_assemble(struct ag_finding *f, const struct ag_finding_req *req,
  * written. *truncated (may be NULL) tells if anything was cut. */
 size_t ag_finding_copy_text(char *out, size_t cap, const char *s, size_t len, int *truncated);
 
-/* A deep copy (summary included) on the heap, for code that keeps a finding
+/* A deep copy (summaries included) on the heap, for code that keeps a finding
  * past the output callback; NULL when out of memory. */
 struct ag_finding *ag_finding_dup(const struct ag_finding *f);
-/* Frees what the finding owns (summary) and clears those fields. */
+/* Frees what the finding owns (summaries) and clears those fields. */
 void ag_finding_release(struct ag_finding *f);
 /* ag_finding_release() then free() for a finding from ag_finding_dup(). */
 void ag_finding_free(struct ag_finding *f);

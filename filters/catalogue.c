@@ -1,5 +1,5 @@
 /* catalogue.c - the rows of the recognition catalogue (catalogue.h), their
- * compilation into per-family lists keyed by first word, and the README
+ * compilation into per-family lists keyed by first word, and the documented
  * table.
  *
  * Sources: OpenSSH portable (auth.c auth_log(), auth2-*.c, auth-pam.c,
@@ -925,7 +925,7 @@ int ag_catalogue_match(const struct ag_catalogue *c, enum ag_family fam, struct 
     return -1;
 }
 
-/* ---- names and the README table ------------------------------------------- */
+/* ---- names and the documented table --------------------------------------- */
 
 const char *ag_family_name(enum ag_family f)
 {

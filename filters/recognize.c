@@ -210,6 +210,13 @@ static int maybe_auth(const char *line, const struct ag_syslog_hdr *h)
            (*m == 'r' && ag_starts(m, e, AG_LIT("refused connect from ")));
 }
 
+void ag_parse_oversize(struct ag_parser *p)
+{
+    p->st.lines++;
+    p->st.unparsed++;
+    p->st.oversize++;
+}
+
 int ag_parse_line(struct ag_parser *p, const char *line, size_t len, int64_t arrival_ms,
                   struct ag_event *ev)
 {

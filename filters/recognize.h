@@ -51,6 +51,11 @@ void ag_parser_init(struct ag_parser *p);
 int ag_parse_line(struct ag_parser *p, const char *line, size_t len,
                   int64_t arrival_ms, struct ag_event *ev);
 
+/* A line its reader dropped for being over AG_LINE_MAX (plugin/lines.h):
+ * counted as ag_parse_line() counts one it is handed, so every input's
+ * statistics agree. */
+void ag_parse_oversize(struct ag_parser *p);
+
 /* A message whose program (and optionally host, pid, time) came apart from
  * the text. time_ms <= 0 means "use arrival_ms". The event's spans point into
  * p->scratch, valid until the next call on p. */

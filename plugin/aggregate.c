@@ -764,7 +764,7 @@ static const char *from_fields(struct stage *sg, json_object *o, int64_t t, stru
 static const char *from_raw(struct stage *sg, const char *raw, size_t n, int64_t t,
                             struct ag_event *ev)
 {
-    if (n >= AG_LINE_MAX)
+    if (n > AG_LINE_MAX) /* the limit every input applies (plugin/lines.h) */
         return "raw_data longer than a line may be";
     memcpy(sg->line, raw, n);
     int rc = ag_parse_line(sg->parser, sg->line, n, t, ev);

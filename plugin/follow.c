@@ -1,5 +1,5 @@
-/* follow.c - complete lines from growing descriptors, and log files
- * followed through rotation and truncation by polling; see follow.h.
+/* follow.c - log files followed through rotation and truncation by
+ * polling, their lines split by lines.c; see follow.h.
  * Polling (a read and a stat per call) instead of inotify keeps one code
  * path for every file system, network ones included. */
 #include "plugin/follow.h"
@@ -10,102 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* ---- line buffer ------------------------------------------------------------ */
-
-int ag_linebuf_init(struct ag_linebuf *lb)
-{
-    memset(lb, 0, sizeof *lb);
-    lb->buf = malloc(AG_LINEBUF_CAP);
-    return lb->buf ? 0 : -1;
-}
-
-void ag_linebuf_free(struct ag_linebuf *lb)
-{
-    free(lb->buf);
-    lb->buf = NULL;
-}
-
-void ag_linebuf_clear(struct ag_linebuf *lb)
-{
-    lb->start = lb->end = 0;
-    lb->skipping = 0;
-}
-
-ssize_t ag_linebuf_fill(struct ag_linebuf *lb, int fd)
-{
-    if (lb->start > 0 && lb->start == lb->end)
-        lb->start = lb->end = 0;
-    if (lb->end == AG_LINEBUF_CAP && lb->start > 0) {
-        memmove(lb->buf, lb->buf + lb->start, lb->end - lb->start);
-        lb->end -= lb->start;
-        lb->start = 0;
-    }
-    ssize_t n;
-    do
-        n = read(fd, lb->buf + lb->end, AG_LINEBUF_CAP - lb->end);
-    while (n < 0 && errno == EINTR);
-    if (n > 0)
-        lb->end += (size_t)n;
-    return n;
-}
-
-static void trim_cr(const char *line, size_t *len)
-{
-    if (*len && line[*len - 1] == '\r')
-        (*len)--;
-}
-
-int ag_linebuf_next(struct ag_linebuf *lb, const char **line, size_t *len)
-{
-    for (;;) {
-        size_t avail = lb->end - lb->start;
-        char *p = lb->buf + lb->start;
-        char *nl = memchr(p, '\n', avail);
-        if (!nl) {
-            /* No room left for this line to end: drop what there is and
-             * the rest of it, up to its newline. */
-            if (avail >= AG_LINE_MAX) {
-                if (!lb->skipping)
-                    lb->oversize++;
-                lb->skipping = 1;
-                lb->start = lb->end = 0;
-            } else if (lb->end == AG_LINEBUF_CAP) {
-                memmove(lb->buf, p, avail);
-                lb->start = 0;
-                lb->end = avail;
-            }
-            return 0;
-        }
-        size_t n = (size_t)(nl - p);
-        lb->start += n + 1;
-        if (lb->skipping) {
-            lb->skipping = 0;
-            continue;
-        }
-        if (n > AG_LINE_MAX) {
-            lb->oversize++;
-            continue;
-        }
-        *line = p;
-        *len = n;
-        trim_cr(p, len);
-        return 1;
-    }
-}
-
-int ag_linebuf_rest(struct ag_linebuf *lb, const char **line, size_t *len)
-{
-    size_t avail = lb->end - lb->start;
-    int skipping = lb->skipping;
-    *line = lb->buf + lb->start;
-    *len = avail;
-    ag_linebuf_clear(lb);
-    if (!avail || skipping)
-        return 0;
-    trim_cr(*line, len);
-    return 1;
-}
 
 /* ---- following a path --------------------------------------------------------- */
 
@@ -134,7 +38,7 @@ static int adopt(struct ag_follow *f, int fd, off_t off)
     f->ino = st.st_ino;
     f->off = f->done = off;
     f->head_ok = 0;
-    ag_linebuf_clear(&f->lb);
+    ag_lines_reset(&f->lb, fd);
     return 0;
 }
 
@@ -155,7 +59,7 @@ static int init(struct ag_follow *f, const char *path, int from_head)
     }
     strcpy(f->path, path);
     f->from_head = from_head;
-    return ag_linebuf_init(&f->lb);
+    return ag_lines_init(&f->lb, -1, AG_LINE_MAX, AG_FOLLOW_CHUNK);
 }
 
 int ag_follow_open(struct ag_follow *f, const char *path, int from_head)
@@ -172,11 +76,23 @@ int ag_follow_open_fd(struct ag_follow *f, const char *path, int fd, off_t off)
         return drop_fd(fd);
     if (adopt(f, fd, off) < 0) {
         int e = errno;
-        ag_linebuf_free(&f->lb);
+        ag_lines_free(&f->lb);
         errno = e;
         return -1;
     }
     return 0;
+}
+
+/* A line (or an oversize one, as NULL) to fn; done moves past it. */
+static void hand_out(struct ag_follow *f, int rc, const char *line, size_t len, ag_line_fn fn,
+                     void *ud)
+{
+    f->done = f->off - (off_t)ag_lines_pending(&f->lb);
+    f->lines++;
+    if (rc == AG_LINES_LINE)
+        fn(ud, line, len);
+    else
+        fn(ud, NULL, 0);
 }
 
 static ssize_t drain(struct ag_follow *f, size_t max_bytes, ag_line_fn fn, void *ud)
@@ -184,21 +100,19 @@ static ssize_t drain(struct ag_follow *f, size_t max_bytes, ag_line_fn fn, void 
     size_t total = 0;
     const char *line;
     size_t len;
+    int rc;
     while (total < max_bytes) {
-        ssize_t n = ag_linebuf_fill(&f->lb, f->fd);
+        ssize_t n = ag_lines_fill(&f->lb);
         if (n <= 0)
             break;
         total += (size_t)n;
         f->off += n;
         /* done moves per line: a later oversize line empties the buffer
          * and must not move it past the lines before it. */
-        while (ag_linebuf_next(&f->lb, &line, &len)) {
-            f->done = f->off - (off_t)(f->lb.end - f->lb.start);
-            f->lines++;
-            fn(ud, line, len);
-        }
+        while ((rc = ag_lines_take(&f->lb, &line, &len)) != AG_LINES_MORE)
+            hand_out(f, rc, line, len, fn, ud);
         if (!f->lb.skipping)
-            f->done = f->off - (off_t)(f->lb.end - f->lb.start);
+            f->done = f->off - (off_t)ag_lines_pending(&f->lb);
     }
     return (ssize_t)total;
 }
@@ -208,11 +122,10 @@ static void finish(struct ag_follow *f, ag_line_fn fn, void *ud)
 {
     const char *line;
     size_t len;
+    int rc;
     drain(f, SIZE_MAX, fn, ud);
-    if (ag_linebuf_rest(&f->lb, &line, &len)) {
-        f->lines++;
-        fn(ud, line, len);
-    }
+    while ((rc = ag_lines_finish(&f->lb, &line, &len)) != AG_LINES_EOF)
+        hand_out(f, rc, line, len, fn, ud);
     close(f->fd);
     f->fd = -1;
 }
@@ -266,7 +179,7 @@ static void check_path(struct ag_follow *f, ag_line_fn fn, void *ud)
         lseek(f->fd, 0, SEEK_SET);
         f->off = f->done = 0;
         f->head_ok = 0;
-        ag_linebuf_clear(&f->lb);
+        ag_lines_reset(&f->lb, f->fd);
     }
 }
 
@@ -291,5 +204,5 @@ void ag_follow_close(struct ag_follow *f)
     f->fd = -1;
     while (f->queued > 0)
         close(f->queue[--f->queued]);
-    ag_linebuf_free(&f->lb);
+    ag_lines_free(&f->lb);
 }

@@ -1,9 +1,9 @@
-/* follow.h - the file and stdin inputs of `authguard run`: lines from a
- * descriptor that keeps growing, and a log file followed like `tail -F`
- * through appends, rotation by rename and truncation.
+/* follow.h - the file inputs of `authguard run`: a log file followed like
+ * `tail -F` through appends, rotation by rename and truncation.
  *
- * Both hand out complete lines only; a line still being written waits for
- * its newline (or for the file to be rotated away). */
+ * Lines are split by plugin/lines.c, as `authguard scan` splits them, so
+ * that replay equals live. A line still being written waits for its
+ * newline (or for the file to be rotated away). */
 #ifndef AG_FOLLOW_H
 #define AG_FOLLOW_H
 
@@ -12,33 +12,15 @@
 #include <sys/types.h>
 
 #include "filters/event.h"
+#include "plugin/lines.h"
 
-/* Lines out of reads that end anywhere. A line longer than AG_LINE_MAX is
- * dropped up to its newline and counted, so a hostile writer costs no
- * memory. */
-struct ag_linebuf {
-    char *buf;          /* AG_LINEBUF_CAP bytes */
-    size_t start, end;  /* unconsumed bytes */
-    int skipping;       /* inside an oversize line */
-    uint64_t oversize;  /* lines dropped for their length */
-};
-
-#define AG_LINEBUF_CAP (AG_LINE_MAX + 65536)
-
-int ag_linebuf_init(struct ag_linebuf *lb);
-void ag_linebuf_free(struct ag_linebuf *lb);
-/* One read(2) from fd into the buffer: bytes read, 0 at end of file, or
- * -1 with errno (EAGAIN included). */
-ssize_t ag_linebuf_fill(struct ag_linebuf *lb, int fd);
-/* The next complete line (without "\n" or "\r\n"), valid until the next
- * fill: 1, or 0 when no complete line is buffered. */
-int ag_linebuf_next(struct ag_linebuf *lb, const char **line, size_t *len);
-/* An unterminated last line, taken as a line when its file is finished. */
-int ag_linebuf_rest(struct ag_linebuf *lb, const char **line, size_t *len);
-void ag_linebuf_clear(struct ag_linebuf *lb);
+/* Read size of a followed file or stdin. */
+#define AG_FOLLOW_CHUNK 65536u
 
 #define AG_FOLLOW_QUEUE 8
 
+/* A line, as plugin/lines.h defines it; line == NULL (len 0) for a line
+ * dropped for its length, so that the caller can count it. */
 typedef void (*ag_line_fn)(void *ud, const char *line, size_t len);
 
 struct ag_follow {
@@ -50,7 +32,7 @@ struct ag_follow {
     off_t done;         /* end of the last complete line handed out: where a
                          * restart carries on (never inside a line) */
     int from_head;      /* the first open: 1 head, 0 end; later opens: head */
-    struct ag_linebuf lb;
+    struct ag_lines lb;  /* the one line splitter of every input */
     uint64_t rotations, truncations;
     uint64_t lines;     /* lines handed out */
     /* The hash of the file's first bytes, kept by filepos.c; reset when

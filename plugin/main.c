@@ -30,8 +30,8 @@ static void usage(FILE *f)
 {
     fputs("usage: authguard COMMAND [OPTIONS]\n\ncommands:\n", f);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-    fputs("  version    print the version\n\n"
+        fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].help);
+    fputs("  version       print the version\n\n"
           "`authguard COMMAND --help` describes a command's options.\n",
           f);
 }

@@ -192,6 +192,18 @@ long ag_pipeline_flush(struct ag_pipeline *p, int timeout_ms)
     return pending;
 }
 
+void ag_pipeline_hold_undelivered(struct ag_pipeline *p)
+{
+    p->env.hold_undelivered = 1;
+}
+
+void ag_pipeline_stop_waiting(struct ag_pipeline *p)
+{
+    for (struct ag_sink *s = p->sinks; s; s = s->next)
+        if (s->ops->stop_waiting)
+            s->ops->stop_waiting(s);
+}
+
 void ag_pipeline_stats(const struct ag_pipeline *p, struct ag_pipeline_stats *st)
 {
     memset(st, 0, sizeof *st);
@@ -205,6 +217,7 @@ void ag_pipeline_free(struct ag_pipeline *p)
 {
     if (!p)
         return;
+    ag_pipeline_stop_waiting(p); /* the finding worker must not wait for a full disk */
     ag_engine_flush(p->eng);
     ag_engine_free(p->eng); /* no output after this: sinks can go */
     struct ag_sink *s = p->sinks;

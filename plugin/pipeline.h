@@ -60,9 +60,19 @@ void ag_pipeline_emit_event(struct ag_pipeline *p, const struct ag_event *ev,
  * timeout_ms. Returns the number of items the sinks could not deliver. */
 long ag_pipeline_flush(struct ag_pipeline *p, int timeout_ms);
 
+/* For a host that keeps positions and never sends an output again (run):
+ * sinks created after this hold what they cannot deliver yet and retry it,
+ * and flush reports it until it is out (sink.h, hold_undelivered). */
+void ag_pipeline_hold_undelivered(struct ag_pipeline *p);
+
+/* The host is stopping: no sink waits any longer for room a failing
+ * destination would free (such outputs are dropped and counted). */
+void ag_pipeline_stop_waiting(struct ag_pipeline *p);
+
 void ag_pipeline_stats(const struct ag_pipeline *p, struct ag_pipeline_stats *st);
 
-/* Flushes, then frees the engine and every sink. */
+/* Flushes, then frees the engine and every sink; nothing waits for room
+ * any more (ag_pipeline_stop_waiting). */
 void ag_pipeline_free(struct ag_pipeline *p);
 
 #endif

@@ -1,6 +1,6 @@
 /* recognition.c - `authguard catalogue [--markdown]`: prints the recognition
  * table generated from the catalogue's rows (filters/catalogue.c), the same
- * table the README carries between its catalogue markers, so that the
+ * table docs/recognition.md carries between its catalogue markers, so that the
  * documentation cannot drift from what the recognizer knows. */
 #include "plugin/recognition.h"
 

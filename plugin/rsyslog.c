@@ -3,18 +3,20 @@
  * %jsonmesg% lines is confirmed only once its events and findings are
  * delivered. mmexternal (fulljson): one reply per line, `{}` or $!authguard.
  *
- * omprog: each message of a transaction is answered DEFER_COMMIT at once
- * (so rsyslog renders the next one while this one is counted), fed to the
- * engine, and its events and findings handed to the sinks; at COMMIT the
- * sinks are flushed and the answer is OK, or an error line so that rsyslog
- * keeps the batch and sends it again. Messages fed since the last confirmed
- * COMMIT are remembered by a hash of their line: when a failed batch comes
- * again, their events go to the sinks again with the counts they had, but
- * the engine does not count them twice; a message sent again after its
- * confirmation is dropped. Sinks write when flushed (and the JSON-lines
- * sink when a finding comes), so a process killed in the middle of a batch
- * has mostly written nothing of it, and the batch rsyslog sends to the
- * restarted process is written once. */
+ * omprog: what rsyslog guarantees (plugins/omprog, action.c, 8.2302 as
+ * 8.2508) is that a message answered DEFER_COMMIT is not sent again when a
+ * later message of its transaction fails (the retry starts at the failed
+ * one), and that the whole batch is sent again, a message a transaction,
+ * when its COMMIT fails. So each message is fed to the engine, its events
+ * and findings are written out, and only then is it answered DEFER_COMMIT
+ * (OK outside a transaction), or with an error line so that rsyslog sends
+ * it again; COMMIT has nothing left to do. What was delivered is kept in a
+ * seen file, so that a message sent again, to this process or to the one
+ * rsyslog starts after a kill, is dropped; a message whose outputs were
+ * being written when the process died is cut from the JSON-lines file and
+ * written whole when it comes again. Messages fed since the last COMMIT
+ * are remembered with their counts: one sent again after a failed delivery
+ * goes to the sinks again with the counts it had, not counted twice. */
 #include "plugin/rsyslog.h"
 
 #include <errno.h>
@@ -26,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +37,7 @@
 #include "filters/recognize.h"
 #include "filters/syslog.h"
 #include "plugin/config.h"
+#include "plugin/lines.h"
 #include "plugin/pipeline.h"
 #include "plugin/statefile.h"
 #include "sinks/escape.h"
@@ -47,6 +52,7 @@
 #define RS_SEEN_SLOTS 16384u
 #define RS_REPLY_MAX 4096
 #define RS_DEFAULT_FLUSH_MS 5000
+#define RS_SEEN_FILE "/var/lib/authguard/rsyslog.seen"
 
 /* Set by the signal handlers, acted on between lines (read() returns EINTR,
  * the handlers are installed without SA_RESTART). A handler can only reach
@@ -91,17 +97,6 @@ struct rs_set {
     uint32_t gen, used;
 };
 
-/* Bounded buffered reader of stdin: a line longer than RS_LINE_MAX is
- * skipped to its newline and reported, never buffered whole. */
-struct rs_reader {
-    int fd;
-    char *buf;         /* RS_LINE_MAX + RS_READ_CHUNK bytes */
-    size_t start, end;
-    int skipping, eof;
-};
-
-enum { RD_LINE, RD_OVERSIZE, RD_EOF, RD_INTR, RD_ERROR };
-
 /* The sink that hands the rsyslog host the counts of the event just fed:
  * the engine is synchronous, so it is called inside the feed. */
 struct rs_capture {
@@ -111,8 +106,7 @@ struct rs_capture {
 };
 
 struct rs_stats {
-    uint64_t lines, events, bad, oversize, resent, dropped_dups, unremembered, commits,
-        failed_commits;
+    uint64_t lines, events, bad, oversize, resent, dropped_dups, unremembered, commits, failed;
 };
 
 struct rs {
@@ -125,17 +119,21 @@ struct rs {
     json_tokener *tok;
     struct json_object *obj;   /* the last line, when json-c parsed it */
     char *scratch;             /* decoded strings of the last line */
-    struct rs_reader rd;
+    struct ag_lines rd;        /* stdin: a line over RS_LINE_MAX is skipped */
     int in_tx;
-    /* Fed since the last confirmed COMMIT (with their counts), in the
-     * order fed; and confirmed lately, in two generations: rsyslog may
-     * send a message again after it was confirmed (it re-queues a batch
-     * whose first try failed, and retries the failed message alone). */
+    /* Fed since the last COMMIT (with their counts); and delivered
+     * lately, in two generations: rsyslog sends a batch again after its
+     * COMMIT failed, and a killed process's batch to the next one. */
     struct rs_set pending, done[2];
-    uint64_t *pending_order;
     int done_cur;
     struct rs_stats st;
     time_t last_bad_report;
+    /* The seen file's ring, mapped (NULL: none), and the JSON-lines file
+     * it guards (out_path NULL: none; both paths point into cfg). */
+    const char *seen_path, *out_path;
+    struct rs_rec *ring;
+    int out_fd;
+    uint64_t seen_seq;
 };
 
 /* ---- reports ------------------------------------------------------------- */
@@ -178,58 +176,13 @@ static void report_stats(struct rs *r, const char *when)
     const struct rs_stats *s = &r->st;
     report(r, "%s: %llu lines, %llu events, %llu bad, %llu oversize, %llu re-sent after a "
               "failure (written again, not counted again), %llu sent again after their "
-              "confirmation (dropped), %llu not remembered, %llu commits, %llu failed",
+              "confirmation (dropped), %llu not remembered, %llu commits, %llu failed "
+              "deliveries",
            when, (unsigned long long)s->lines, (unsigned long long)s->events,
            (unsigned long long)s->bad, (unsigned long long)s->oversize,
            (unsigned long long)s->resent, (unsigned long long)s->dropped_dups,
            (unsigned long long)s->unremembered,
-           (unsigned long long)s->commits, (unsigned long long)s->failed_commits);
-}
-
-/* ---- stdin --------------------------------------------------------------- */
-
-static int rd_next(struct rs_reader *rd, const char **line, size_t *len)
-{
-    for (;;) {
-        char *nl = rd->start < rd->end ? memchr(rd->buf + rd->start, '\n', rd->end - rd->start)
-                                       : NULL;
-        if (nl) {
-            char *p = rd->buf + rd->start;
-            rd->start = (size_t)(nl - rd->buf) + 1;
-            if (rd->skipping) {
-                rd->skipping = 0;
-                return RD_OVERSIZE;
-            }
-            *line = p;
-            *len = (size_t)(nl - p);
-            if (*len && p[*len - 1] == '\r')
-                (*len)--;
-            return RD_LINE;
-        }
-        if (rd->skipping || rd->end - rd->start >= RS_LINE_MAX) {
-            rd->skipping = 1;
-            rd->start = rd->end = 0;
-        }
-        if (rd->eof) {
-            if (rd->start == rd->end)
-                return RD_EOF;
-            *line = rd->buf + rd->start; /* a last line without its newline */
-            *len = rd->end - rd->start;
-            rd->start = rd->end;
-            return RD_LINE;
-        }
-        if (rd->start > 0) {
-            memmove(rd->buf, rd->buf + rd->start, rd->end - rd->start);
-            rd->end -= rd->start;
-            rd->start = 0;
-        }
-        ssize_t n = read(rd->fd, rd->buf + rd->end, RS_LINE_MAX + RS_READ_CHUNK - rd->end);
-        if (n < 0)
-            return errno == EINTR ? RD_INTR : RD_ERROR;
-        if (n == 0)
-            rd->eof = 1;
-        rd->end += (size_t)n;
-    }
+           (unsigned long long)s->commits, (unsigned long long)s->failed);
 }
 
 static int reply(const char *s)
@@ -298,9 +251,10 @@ static int64_t parse_rfc3339(const char *s, size_t n)
 }
 
 /* The jsonmesg keys authguard reads, as spans (not NUL-terminated). */
-enum { F_MSG, F_HOST, F_PROGRAM, F_APPNAME, F_TAG, F_PROCID, F_TIME, F_COUNT };
+enum { F_MSG, F_HOST, F_PROGRAM, F_APPNAME, F_TAG, F_PROCID, F_TIME, F_PROTO, F_COUNT };
 static const char *const field_names[F_COUNT] = {
-    "msg", "hostname", "programname", "app-name", "syslogtag", "procid", "timereported"};
+    "msg",       "hostname", "programname",  "app-name",
+    "syslogtag", "procid", "timereported", "protocol-version"};
 
 struct rs_fields {
     const char *p[F_COUNT];
@@ -360,6 +314,12 @@ static int split_msg(struct rs *r, const char *line, size_t len, struct rs_msg *
     }
     if (f.n[F_MSG])
         m->text = f.p[F_MSG], m->tlen = f.n[F_MSG];
+    /* rsyslog's RFC 3164 parser (protocol-version 0: local messages through
+     * imuxsock, most of what a Debian host logs) keeps the space after the
+     * tag's colon in msg; the recognizers, like `scan`, want the text after
+     * it. RFC 5424 (version 1) has no such space. */
+    if (f.n[F_PROTO] == 1 && f.p[F_PROTO][0] == '0' && m->tlen && m->text[0] == ' ')
+        m->text++, m->tlen--;
     if (f.n[F_HOST])
         m->host = f.p[F_HOST], m->hlen = f.n[F_HOST];
     if (f.n[F_PROGRAM]) {
@@ -454,7 +414,6 @@ static void remember_fed(struct rs *r, uint64_t hash, const struct ag_counts *c)
         r->st.unremembered++; /* a re-send of this one would count again */
         return;
     }
-    r->pending_order[r->pending.used] = hash;
     struct rs_seen *s = set_add(&r->pending, hash);
     if (c) {
         r->pending.counts[s - r->pending.slot] = *c;
@@ -462,64 +421,190 @@ static void remember_fed(struct rs *r, uint64_t hash, const struct ag_counts *c)
     }
 }
 
-/* COMMIT confirmed: what was pending is done. The older generation of
- * done is dropped when the newer fills, so the last RS_SEEN_SLOTS / 2 at
- * least are always remembered. */
-static void confirm_fed(struct rs *r)
+/* Delivered: a message rsyslog sends again is dropped. The older
+ * generation of done is dropped when the newer fills, so the last
+ * RS_SEEN_SLOTS / 2 at least are always remembered. */
+static void mark_done(struct rs *r, uint64_t hash)
 {
-    for (uint32_t i = 0; i < r->pending.used; i++) {
-        struct rs_set *d = &r->done[r->done_cur];
-        if (set_full(d)) {
-            r->done_cur ^= 1;
-            d = &r->done[r->done_cur];
-            set_clear(d);
-        }
-        if (!set_find(d, r->pending_order[i]))
-            set_add(d, r->pending_order[i]);
+    struct rs_set *d = &r->done[r->done_cur];
+    if (set_find(d, hash))
+        return;
+    if (set_full(d)) {
+        r->done_cur ^= 1;
+        d = &r->done[r->done_cur];
+        set_clear(d);
     }
-    set_clear(&r->pending);
+    set_add(d, hash);
+}
+
+/* ---- the seen file: what was delivered, across a kill -9 ------------------ */
+
+/* rsyslog (8.2302 as 8.2508) never sends again a message that was answered
+ * DEFER_COMMIT when a later one of its transaction fails, but sends the
+ * whole batch again, one message a transaction, when its COMMIT fails, to
+ * whichever process it has started by then. So a message is answered only
+ * once its outputs are written, and the restarted process must know what
+ * the killed one wrote: each event message gets a record in a ring file,
+ * "writing" before its outputs go to the sinks and "done" once they are
+ * delivered. The ring is mapped shared: what is stored in it is the
+ * kernel's page cache at once, which a kill -9 does not take back, so a
+ * record costs no system call. A record being replaced is first marked
+ * unwritten (seq_done 0), and its seq_done is stored last: a kill between
+ * the stores leaves a record that is ignored, never one that says "done"
+ * of a message that is not. */
+struct rs_rec {
+    uint64_t hash;
+    uint64_t seq_done;  /* seq << 1 | done; 0: never written */
+    uint64_t out_size;  /* the JSON-lines file before the outputs */
+    uint64_t out_ino;
+};
+
+#define RS_RING (RS_SEEN_SLOTS / 2u)
+#define RS_RING_BYTES (RS_RING * sizeof(struct rs_rec))
+
+static void seen_put(struct rs *r, uint64_t hash, int done)
+{
+    if (!r->ring)
+        return;
+    struct rs_rec *rec = &r->ring[r->seen_seq % RS_RING];
+    uint64_t seq_done = r->seen_seq << 1 | (uint64_t)(done != 0);
+    if (done) {
+        __atomic_store_n(&rec->seq_done, seq_done, __ATOMIC_RELEASE);
+        r->seen_seq++;
+        return;
+    }
+    struct stat st;
+    int have_out = r->out_fd >= 0 && fstat(r->out_fd, &st) == 0;
+    __atomic_store_n(&rec->seq_done, 0, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    rec->hash = hash;
+    rec->out_size = have_out ? (uint64_t)st.st_size : 0;
+    rec->out_ino = have_out ? (uint64_t)st.st_ino : 0;
+    __atomic_store_n(&rec->seq_done, seq_done, __ATOMIC_RELEASE);
+}
+
+/* The newest record says "writing": the process died while its outputs
+ * went out, before it answered, so rsyslog sends that message again.
+ * What reached the JSON-lines file of it is cut off, so that it is written
+ * once, whole. */
+static void seen_undo(struct rs *r, const struct rs_rec *rec)
+{
+    struct stat st;
+    if (!r->out_path || stat(r->out_path, &st) < 0 || (uint64_t)st.st_ino != rec->out_ino ||
+        (uint64_t)st.st_size <= rec->out_size)
+        return;
+    if (truncate(r->out_path, (off_t)rec->out_size) < 0)
+        report(r, "%s: cannot cut an interrupted write: %s", r->out_path, strerror(errno));
+    else
+        report(r, "%s: cut %llu bytes written for a message that was not confirmed",
+               r->out_path, (unsigned long long)((uint64_t)st.st_size - rec->out_size));
+}
+
+static void seen_load(struct rs *r)
+{
+    struct rs_rec newest = {0};
+    for (size_t i = 0; i < RS_RING; i++) {
+        const struct rs_rec *rec = &r->ring[i];
+        if (rec->seq_done & 1)
+            mark_done(r, rec->hash);
+        if (rec->seq_done > newest.seq_done)
+            newest = *rec;
+    }
+    r->seen_seq = (newest.seq_done >> 1) + 1;
+    if (newest.seq_done && !(newest.seq_done & 1))
+        seen_undo(r, &newest);
+}
+
+/* The ring file, its blocks allocated before it is mapped: a page stored
+ * to on a full disk would otherwise kill the process with SIGBUS. */
+static int seen_map(struct rs *r)
+{
+    int fd = open(r->seen_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return -1;
+    int e = posix_fallocate(fd, 0, (off_t)RS_RING_BYTES);
+    void *m = e ? MAP_FAILED
+                : mmap(NULL, RS_RING_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+        e = e ? e : errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    close(fd); /* the mapping keeps the file */
+    r->ring = m;
+    return 0;
+}
+
+/* [input.rsyslog] seen_file, and [sink.jsonl] path to cut an interrupted
+ * write in. A file that cannot be kept is reported, not fatal: nothing is
+ * lost without it, a kill may only repeat a batch. */
+static int seen_open(struct rs *r, char *err, size_t errlen)
+{
+    const struct ag_conf *c = r->cfg.conf;
+    const char *seen = RS_SEEN_FILE, *out = "-";
+    r->out_fd = -1;
+    if (ag_conf_str(c, "input.rsyslog", "seen_file", &seen, err, errlen) < 0 ||
+        ag_conf_check_unused(c, "input.rsyslog", err, errlen) < 0 ||
+        (ag_conf_has_section(c, "sink.jsonl") &&
+         ag_conf_str(c, "sink.jsonl", "path", &out, err, errlen) < 0))
+        return -1;
+    r->out_path = strcmp(out, "-") ? out : NULL;
+    if (!*seen || r->o.mmexternal)
+        return 0;
+    r->seen_path = seen;
+    if (seen_map(r) < 0)
+        report(r, "%s: %s; running without it: a message sent again after a restart may be "
+                  "written twice", seen, strerror(errno));
+    else
+        seen_load(r);
+    return 0;
 }
 
 /* ---- feeding --------------------------------------------------------------- */
 
-/* Counts a message once: a message already fed since the last confirmed
- * COMMIT only goes to the sinks again, with the counts it had then. */
-static void feed_msg(struct rs *r, const struct rs_msg *m)
+/* Counts a message once and writes its outputs before it is answered: 0
+ * when they are delivered (or there are none), else how many are not. A
+ * message fed since the last COMMIT whose delivery failed goes to the
+ * sinks again with the counts it had then; one delivered before is
+ * dropped. */
+static long deliver_msg(struct rs *r, const struct rs_msg *m)
 {
     struct ag_event ev;
     if (recognize(r, m, &ev) != AG_PARSE_EVENT)
-        return;
+        return 0;
     if (is_done(r, m->hash)) {
-        r->st.dropped_dups++; /* confirmed before: already delivered */
-        return;
+        r->st.dropped_dups++; /* delivered before */
+        return 0;
     }
+    seen_put(r, m->hash, 0);
     struct rs_seen *s = set_find(&r->pending, m->hash);
     if (s) {
         r->st.resent++;
         ag_pipeline_emit_event(r->pipe, &ev,
                                s->has_counts ? &r->pending.counts[s - r->pending.slot] : NULL);
-        return;
+    } else {
+        r->st.events++;
+        r->cap->have = 0;
+        ag_pipeline_feed(r->pipe, &ev);
+        remember_fed(r, m->hash, r->cap->have ? &r->cap->counts : NULL);
     }
-    r->st.events++;
-    r->cap->have = 0;
-    ag_pipeline_feed(r->pipe, &ev);
-    remember_fed(r, m->hash, r->cap->have ? &r->cap->counts : NULL);
+    long pending = ag_pipeline_flush(r->pipe, r->o.flush_ms);
+    if (pending)
+        return pending;
+    seen_put(r, m->hash, 1);
+    mark_done(r, m->hash);
+    return 0;
 }
 
-/* Delivers what was fed; the reply that confirms it, or asks for it again. */
-static int commit(struct rs *r)
+/* A failed delivery is answered with an error line: rsyslog sends the
+ * message again (after action.resumeInterval) until it is delivered. */
+static int reply_failed(struct rs *r, long pending)
 {
-    long pending = ag_pipeline_flush(r->pipe, r->o.flush_ms);
-    r->in_tx = 0;
-    if (pending == 0) {
-        r->st.commits++;
-        confirm_fed(r);
-        return reply("OK\n");
-    }
-    r->st.failed_commits++;
+    r->st.failed++;
     char line[96];
     snprintf(line, sizeof line, "ERROR: %ld outputs not delivered\n", pending);
-    report(r, "%.*s; rsyslog keeps the batch and sends it again", (int)strlen(line) - 1, line);
+    report(r, "%.*s; rsyslog sends the message again", (int)strlen(line) - 1, line);
     return reply(line);
 }
 
@@ -531,22 +616,25 @@ static int omprog_line(struct rs *r, const char *line, size_t len)
         r->in_tx = 1;
         return reply("OK\n");
     }
-    if (len == strlen(r->o.commit_mark) && !memcmp(line, r->o.commit_mark, len))
-        return commit(r);
+    if (len == strlen(r->o.commit_mark) && !memcmp(line, r->o.commit_mark, len)) {
+        /* Every message of the batch was delivered before it was answered. */
+        r->in_tx = 0;
+        r->st.commits++;
+        set_clear(&r->pending);
+        return reply("OK\n");
+    }
     r->st.lines++;
-    /* Inside a transaction the answer does not depend on the message:
-     * giving it first lets rsyslog render the next message while this one
-     * is parsed, on the other core. */
-    if (r->in_tx && reply("DEFER_COMMIT\n") < 0)
-        return -1;
     struct rs_msg m;
-    int ok = split_msg(r, line, len, &m) == 0;
-    if (!ok)
+    long pending = 0;
+    if (split_msg(r, line, len, &m) < 0)
         report_bad(r, "not a JSON object (is the template \"%jsonmesg%\\n\"?)", line, len);
     else
-        feed_msg(r, &m);
-    /* No transactions: every message is its own batch. */
-    return r->in_tx ? 0 : ok ? commit(r) : reply("OK\n");
+        pending = deliver_msg(r, &m);
+    if (pending)
+        return reply_failed(r, pending);
+    if (!r->in_tx) /* every message is its own batch */
+        set_clear(&r->pending);
+    return reply(r->in_tx ? "DEFER_COMMIT\n" : "OK\n");
 }
 
 static void put_counts(struct ag_buf *b, const struct ag_counts *c)
@@ -622,7 +710,7 @@ static int mmext_line(struct rs *r, const char *line, size_t len)
     if (b.overflow) /* cannot happen with AG_USER_MAX; never send half an object */
         return reply("{}\n");
     /* Findings and events reach the sinks before rsyslog's next message. */
-    if (r->rd.start >= r->rd.end)
+    if (ag_lines_pending(&r->rd) == 0)
         ag_pipeline_flush(r->pipe, 0);
     return ag_write_all(STDOUT_FILENO, b.p, b.len);
 }
@@ -666,11 +754,18 @@ static int setup(struct rs *r, char *err, size_t errlen)
     /* Synchronous: findings are emitted inside the feed, so they are in
      * the sinks before the COMMIT that confirms their messages. */
     ag_config_for_daemon(&r->cfg);
+    /* Before the sinks open their files: it may cut one. */
+    if (seen_open(r, err, errlen) < 0)
+        return -1;
     if (!(r->pipe = ag_pipeline_new(&r->cfg, 1, err, errlen)))
         return -1;
     r->cap->base.ops = &capture_ops;
     ag_pipeline_add_sink(r->pipe, &r->cap->base);
-    return ag_pipeline_add_configured_sinks(r->pipe, err, errlen);
+    if (ag_pipeline_add_configured_sinks(r->pipe, err, errlen) < 0)
+        return -1;
+    if (r->ring && r->out_path)
+        r->out_fd = open(r->out_path, O_RDONLY | O_CLOEXEC);
+    return 0;
 }
 
 /* SIGHUP: the rules of the file as it is now, on the running engine, so
@@ -772,7 +867,9 @@ static void quiet_stderr(struct rs *r, int argc, char **argv)
         else if (!strncmp(argv[i], "--log=", 6))
             log_path = argv[i] + 6;
     }
-    int fd = log_path ? open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+    /* Never through a symbolic link: the log holds attacker-written text. */
+    int flags = O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+    int fd = log_path ? open(log_path, flags, 0600) : -1;
     if (fd < 0)
         fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (fd >= 0 && fd != STDERR_FILENO) {
@@ -813,12 +910,12 @@ static void loop(struct rs *r)
         }
         if (rs_term)
             break;
-        int rc = rd_next(&r->rd, &line, &len);
-        if (rc == RD_INTR)
+        int rc = ag_lines_next(&r->rd, &line, &len);
+        if (rc == AG_LINES_INTR)
             continue;
-        if (rc == RD_EOF || rc == RD_ERROR)
+        if (rc == AG_LINES_EOF || rc == AG_LINES_ERROR)
             break;
-        if (rc == RD_OVERSIZE) {
+        if (rc == AG_LINES_OVERSIZE) {
             r->st.lines++;
             r->st.oversize++;
             report_bad(r, "line over 256 KiB skipped", "", 0);
@@ -850,11 +947,14 @@ static void teardown(struct rs *r)
     if (r->tok)
         json_tokener_free(r->tok);
     free(r->scratch);
-    free(r->rd.buf);
+    ag_lines_free(&r->rd);
     for (int i = 0; i < 3; i++)
         free(i ? r->done[i - 1].slot : r->pending.slot);
     free(r->pending.counts);
-    free(r->pending_order);
+    if (r->ring)
+        munmap(r->ring, RS_RING_BYTES);
+    if (r->out_fd >= 0)
+        close(r->out_fd);
 }
 
 int ag_rsyslog_main(int argc, char **argv)
@@ -863,18 +963,17 @@ int ag_rsyslog_main(int argc, char **argv)
     char err[AG_CONF_ERRLEN];
     memset(&r, 0, sizeof r);
     r.log = stderr;
+    r.out_fd = -1;
     if (has_arg(argc, argv, "--mmexternal"))
         quiet_stderr(&r, argc, argv);
     int prc = parse_opts(&r, argc, argv);
     if (prc != 0 && !r.o.mmexternal)
         return prc > 0 ? 0 : 2;
     install_signals();
-    r.rd.fd = STDIN_FILENO;
-    r.rd.buf = malloc(RS_LINE_MAX + RS_READ_CHUNK);
-    r.pending_order = malloc(RS_SEEN_SLOTS / 2 * sizeof *r.pending_order);
+    ag_lines_init(&r.rd, STDIN_FILENO, RS_LINE_MAX, RS_READ_CHUNK);
     r.tok = json_tokener_new();
     r.scratch = malloc(RS_LINE_MAX + RS_READ_CHUNK);
-    int ok = r.rd.buf && r.pending_order && r.tok && r.scratch && !set_init(&r.pending, 1) &&
+    int ok = r.rd.buf && r.tok && r.scratch && !set_init(&r.pending, 1) &&
              !set_init(&r.done[0], 0) && !set_init(&r.done[1], 0);
     if (!ok)
         snprintf(err, sizeof err, "out of memory");

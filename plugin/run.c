@@ -37,6 +37,7 @@
 #define RUN_POS_FILE "/var/lib/authguard/files.pos"
 #define RUN_POS_EVERY 1000            /* lines between two saves of the positions */
 #define RUN_POS_AGE_MS 1000           /* ... or this long after a line was read */
+#define RUN_RELOAD_WAIT_S 3           /* how long a reload waits for the inputs */
 
 /* [input.file] and [input.stdin]; [input.journald] is journald.h's. */
 struct run_inputs {
@@ -231,7 +232,9 @@ static void on_line(void *ud, const char *line, size_t len)
 {
     struct input *in = ud;
     struct ag_event ev;
-    if (ag_parse_line(in->parser, line, len, in->arrival_ms, &ev) == AG_PARSE_EVENT)
+    if (!line)
+        ag_parse_oversize(in->parser); /* dropped by the splitter, counted as scan does */
+    else if (ag_parse_line(in->parser, line, len, in->arrival_ms, &ev) == AG_PARSE_EVENT)
         ag_pipeline_feed(in->r->pipe, &ev);
 }
 
@@ -251,7 +254,9 @@ static void checkpoint(struct input *in, int flush_ms)
     char err[AG_CONF_ERRLEN];
     long pending = ag_pipeline_flush(in->r->pipe, flush_ms);
     if (pending) {
-        say("journald: %ld outputs undelivered; cursor left at the last checkpoint", pending);
+        if (!in->save_failed)
+            say("journald: %ld outputs undelivered; cursor left at the last checkpoint", pending);
+        in->save_failed = 1;
         return;
     }
     if (ag_journald_save_cursor(in->jd, err, sizeof err) < 0) {
@@ -260,6 +265,8 @@ static void checkpoint(struct input *in, int flush_ms)
         in->save_failed = 1;
         return;
     }
+    if (in->save_failed)
+        say("journald: outputs delivered again; cursor saved");
     in->save_failed = 0;
 }
 
@@ -315,6 +322,8 @@ static void save_positions(struct input *in, int flush_ms)
         in->save_failed = 1;
         return;
     }
+    if (in->save_failed)
+        say("files: outputs delivered again; positions saved");
     in->save_failed = 0;
     in->pos_lines = lines;
 }
@@ -355,23 +364,25 @@ static void *files_main(void *arg)
 }
 
 /* Feeds every complete line buffered; at the end, the unterminated one. */
-static void stdin_lines(struct input *in, struct ag_linebuf *lb, int eof)
+static void stdin_lines(struct input *in, struct ag_lines *lb, int eof)
 {
     const char *line;
     size_t len;
     pthread_rwlock_rdlock(&in->r->gate);
-    while (ag_linebuf_next(lb, &line, &len))
-        on_line(in, line, len);
-    if (eof && ag_linebuf_rest(lb, &line, &len))
-        on_line(in, line, len);
+    for (;;) {
+        int rc = eof ? ag_lines_finish(lb, &line, &len) : ag_lines_take(lb, &line, &len);
+        if (rc == AG_LINES_MORE || rc == AG_LINES_EOF)
+            break;
+        on_line(in, rc == AG_LINES_LINE ? line : NULL, len);
+    }
     pthread_rwlock_unlock(&in->r->gate);
 }
 
 static void *stdin_main(void *arg)
 {
     struct input *in = arg;
-    struct ag_linebuf lb;
-    if (ag_linebuf_init(&lb) < 0) {
+    struct ag_lines lb;
+    if (ag_lines_init(&lb, STDIN_FILENO, AG_LINE_MAX, AG_FOLLOW_CHUNK) < 0) {
         say("stdin: out of memory");
         atomic_store(&in->done, 1);
         return NULL;
@@ -380,17 +391,18 @@ static void *stdin_main(void *arg)
         struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
         if (poll(&pfd, 1, RUN_IDLE_MS * 2) <= 0)
             continue;
-        ssize_t n = ag_linebuf_fill(&lb, STDIN_FILENO);
-        if (n < 0 && errno == EAGAIN)
+        ssize_t n = ag_lines_fill(&lb);
+        int e = errno;
+        if (n < 0 && (e == EAGAIN || e == EINTR))
             continue;
         in->arrival_ms = now_ms();
         stdin_lines(in, &lb, n <= 0);
         if (n < 0)
-            say("stdin: %s", strerror(errno));
+            say("stdin: %s", strerror(e));
         if (n <= 0)
             break;
     }
-    ag_linebuf_free(&lb);
+    ag_lines_free(&lb);
     atomic_store(&in->done, 1);
     return NULL;
 }
@@ -507,7 +519,19 @@ static void reload(struct run *r)
         say("reload refused: %s; still running the previous configuration", err);
         return;
     }
-    pthread_rwlock_wrlock(&r->gate);
+    /* An input may be waiting inside a sink for a full disk, holding the
+     * gate: the reload waits a while, not for ever, so signals are still
+     * seen. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += RUN_RELOAD_WAIT_S;
+    if (pthread_rwlock_timedwrlock(&r->gate, &until) != 0) {
+        say("reload postponed: an input is waiting for a sink that cannot write; send SIGHUP "
+            "again later");
+        free_inputs(&ni);
+        ag_config_free(&nc);
+        return;
+    }
     int kept = ag_engine_set_rules(ag_pipeline_engine(r->pipe), nc.engine.rules, err,
                                    sizeof err);
     pthread_rwlock_unlock(&r->gate);
@@ -545,9 +569,13 @@ static int wait_for_stop(struct run *r, const sigset_t *set)
     }
 }
 
+/* An input waiting in a sink for room (a full disk) is let go: what it
+ * held is counted undelivered, so no position moves past it. */
 static void stop_inputs(struct run *r)
 {
     atomic_store(&r->stop, 1);
+    if (r->pipe)
+        ag_pipeline_stop_waiting(r->pipe);
     for (size_t i = 0; i < r->n_in; i++)
         if (r->in[i].started)
             pthread_join(r->in[i].th, NULL);
@@ -607,13 +635,41 @@ static int setup(struct run *r, char *err, size_t errlen)
         return -1;
     ag_config_for_daemon(&r->cfg);
     r->pipe = ag_pipeline_new(&r->cfg, 0, err, errlen);
-    if (!r->pipe || ag_pipeline_add_configured_sinks(r->pipe, err, errlen) < 0)
+    if (!r->pipe)
+        return -1;
+    /* Positions stand for what was delivered: a sink holds and retries
+     * what it cannot write yet rather than drop it. */
+    ag_pipeline_hold_undelivered(r->pipe);
+    if (ag_pipeline_add_configured_sinks(r->pipe, err, errlen) < 0)
         return -1;
     return open_inputs(r, err, errlen);
 }
 
+static const char run_usage[] =
+    "usage: authguard run -c FILE\n"
+    "  The daemon. Reads the inputs FILE configures ([input.journald],\n"
+    "  [input.file], [input.stdin]), feeds the engine, and sends events and\n"
+    "  findings to the configured sinks ([sink.jsonl], [sink.kafka],\n"
+    "  [sink.bedrock], [sink.smtp]). Positions (the journal cursor, file\n"
+    "  offsets) are saved only once what came before them was delivered, so a\n"
+    "  restart resumes without loss.\n"
+    "  SIGHUP: reload FILE (a bad file is refused and the old one kept).\n"
+    "  SIGTERM, SIGINT: flush the sinks, save the positions, report, exit 0.\n"
+    "  -c, --config FILE   the configuration (see authguard.conf)\n"
+    "  -h, --help          this text\n"
+    "  Exit status: 0 after a clean stop, 2 for a bad configuration.\n";
+
+static const char check_config_usage[] =
+    "usage: authguard check-config -c FILE\n"
+    "  Loads FILE as `run` would (every section, the inputs too) and prints\n"
+    "  \"FILE: ok\", or the first error with file, line and key.\n"
+    "  -c, --config FILE   the configuration to check\n"
+    "  -h, --help          this text\n"
+    "  Exit status: 0 when FILE is valid, 2 otherwise.\n";
+
 static const char *config_arg(int argc, char **argv, const char *cmd)
 {
+    const char *usage = strcmp(cmd, "run") == 0 ? run_usage : check_config_usage;
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -624,14 +680,14 @@ static const char *config_arg(int argc, char **argv, const char *cmd)
         if (c == 'c') {
             path = optarg;
         } else {
-            fprintf(c == 'h' ? stdout : stderr, "usage: authguard %s -c FILE\n", cmd);
+            fputs(usage, c == 'h' ? stdout : stderr);
             exit(c == 'h' ? 0 : 2);
         }
     }
     if (!path && optind < argc)
         path = argv[optind];
     if (!path)
-        fprintf(stderr, "usage: authguard %s -c FILE\n", cmd);
+        fputs(usage, stderr);
     return path;
 }
 

@@ -29,6 +29,7 @@
 #include "sinks/jsonl.h"
 #include "sinks/kafka.h"
 #include "sinks/ocsf.h"
+#include "sinks/summary.h"
 
 #define OUT_CAP (1u << 20)
 /* One event renders to at most ~2 x 6 x AG_LINE_MAX bytes (message and raw
@@ -170,8 +171,9 @@ static const char *severity_color(int sev)
          : sev >= AG_SEV_MEDIUM ? "\033[1;33m" : "\033[1;36m";
 }
 
-/* The summary, line by line, indented. It is our own text but quotes
- * attacker input, and a model may have written it: escape it again. */
+/* authguard's own text, line by line, indented. The attacker input it
+ * quotes was escaped when it was built: escape nothing twice, but let
+ * nothing unsafe through either. */
 static void put_summary(struct ag_buf *b, const char *summary)
 {
     const char *p = summary;
@@ -179,7 +181,7 @@ static void put_summary(struct ag_buf *b, const char *summary)
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         ag_buf_puts(b, "   ");
-        ag_buf_text_safe(b, p, n);
+        ag_buf_text_visible(b, p, n);
         ag_buf_putc(b, '\n');
         p += n + (nl != NULL);
     }
@@ -205,19 +207,35 @@ static void put_finding_head(struct term *t, const struct ag_finding *f)
     ag_buf_printf(b, " (summary: %s)\n\n", f->summary_source[0] ? f->summary_source : "none");
 }
 
-/* A summarizer's update carries a new summary: show it whole, marked as a
- * model's text. Other updates are the engine's new counts: one line. */
-static void put_update(struct term *t, const struct ag_finding *f)
+/* A model's summary, fenced: a header says whose it is, every line of it
+ * carries the model mark, and authguard's own actions follow in a section
+ * of their own, so that no line the model writes can pass for ours. */
+static void put_model_summary(struct ag_buf *b, const struct ag_finding *f,
+                              const char *remediation)
+{
+    ag_buf_puts(b, "\n   summary of finding ");
+    ag_buf_puts(b, f->uid);
+    ag_buf_puts(b, " written by ");
+    ag_buf_text_safe(b, f->model_source, strnlen(f->model_source, sizeof f->model_source));
+    ag_buf_puts(b, " (model-generated, untrusted: authguard did not write or check it; "
+                   "every line of it starts with \"" AG_SUMMARY_MODEL_MARK "\")\n\n");
+    ag_summary_put_model_text(b, f->model_summary, "   ", "\n");
+    if (remediation && *remediation) {
+        ag_buf_puts(b, "\n   authguard's own recommended actions for finding ");
+        ag_buf_puts(b, f->uid);
+        ag_buf_puts(b, " (validated; not the model's)\n");
+        put_summary(b, remediation);
+    }
+    ag_buf_putc(b, '\n');
+}
+
+/* A summarizer's update carries a model's summary: show it whole, fenced.
+ * Other updates are the engine's new counts: one line. */
+static void put_update(struct term *t, const struct ag_finding *f, const char *remediation)
 {
     struct ag_buf *b = &t->out;
-    if (f->summary && strncmp(f->summary_source, "bedrock", 7) == 0) {
-        ag_buf_puts(b, "\n   summary of finding ");
-        ag_buf_puts(b, f->uid);
-        ag_buf_puts(b, " written by ");
-        ag_buf_text_safe(b, f->summary_source, strnlen(f->summary_source,
-                                                      sizeof f->summary_source));
-        ag_buf_puts(b, " (model-generated: check before acting)\n\n");
-        put_summary(b, f->summary);
+    if (f->model_summary) {
+        put_model_summary(b, f, remediation);
         return;
     }
     ag_buf_printf(b, "   update %u of finding %s: %u now (threshold %u) at ", f->update_seq,
@@ -229,11 +247,11 @@ static void put_update(struct term *t, const struct ag_finding *f)
 static void term_finding(struct ag_sink *s, const struct ag_finding *f, const char *remediation)
 {
     struct term *t = (struct term *)s;
-    (void)remediation; /* the summary lists the same actions, with commands */
     pthread_mutex_lock(&t->lock);
     if (f->activity == AG_ACTIVITY_UPDATE) {
-        put_update(t, f);
+        put_update(t, f, remediation);
     } else {
+        /* authguard's own summary, its actions included */
         put_finding_head(t, f);
         if (f->summary)
             put_summary(&t->out, f->summary);
@@ -318,13 +336,6 @@ static int64_t arrival_for(int fd)
     return now_ms();
 }
 
-static void count_oversize(struct ag_parser *p)
-{
-    p->st.lines++;
-    p->st.unparsed++;
-    p->st.oversize++;
-}
-
 static void scan_fd(struct scan *s, int fd, const char *name)
 {
     struct ag_lines r;
@@ -335,26 +346,28 @@ static void scan_fd(struct scan *s, int fd, const char *name)
     unsigned tick = 0;
     int rc;
 
-    if (ag_lines_open(&r, fd) < 0) {
+    if (ag_lines_init(&r, fd, AG_LINE_MAX, AG_LINES_CHUNK) < 0) {
         fprintf(stderr, "authguard: %s: out of memory\n", name);
         s->failed_inputs++;
         return;
     }
     while (!stop_requested && (rc = ag_lines_next(&r, &line, &len)) != AG_LINES_EOF) {
+        if (rc == AG_LINES_INTR)
+            continue; /* a signal: stop_requested says whether to go on */
         if (rc == AG_LINES_ERROR) {
             fprintf(stderr, "authguard: %s: read error: %s\n", name, strerror(r.err));
             s->failed_inputs++;
             break;
         }
         if (rc == AG_LINES_OVERSIZE)
-            count_oversize(s->parser);
+            ag_parse_oversize(s->parser);
         else if (ag_parse_line(s->parser, line, len, arrival, &ev) == AG_PARSE_EVENT)
             ag_pipeline_feed(s->pipe, &ev);
         if ((++tick & 0xffff) == 0)
             progress_show(s, r.bytes, 0);
     }
     s->prog.done += r.bytes;
-    ag_lines_close(&r);
+    ag_lines_free(&r);
 }
 
 static void scan_path(struct scan *s, const char *path)

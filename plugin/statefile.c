@@ -42,15 +42,18 @@ int ag_write_all(int fd, const char *p, size_t n)
 int ag_statefile_write(const char *path, const char *what, const char *data, size_t len,
                        char *err, size_t errlen)
 {
+    /* A fresh name, created exclusively: a name planted in the directory
+     * (a symbolic link at "<path>.tmp" to some victim) is never opened. */
     char tmp[PATH_MAX + 8];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int n = snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
     if (n < 0 || (size_t)n >= sizeof tmp) {
         snprintf(err, errlen, "%s %s: path too long", what, path);
         return -1;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
     if (fd < 0) {
-        snprintf(err, errlen, "%s %s: %s", what, tmp, strerror(errno));
+        snprintf(err, errlen, "%s %s: cannot create a temporary file beside it: %s", what,
+                 path, strerror(errno));
         return -1;
     }
     int ok = ag_write_all(fd, data, len) == 0 && fsync(fd) == 0;
@@ -75,11 +78,13 @@ int ag_statefile_read(const char *path, const char *what, char *buf, size_t bufl
 {
     *len = 0;
     buf[0] = '\0';
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* authguard writes it by rename: a symbolic link there is not its own. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         if (errno == ENOENT)
             return 0;
-        snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+        snprintf(err, errlen, "%s %s: %s", what, path,
+                 errno == ELOOP ? "a symbolic link, not read" : strerror(errno));
         return -1;
     }
     size_t got = 0;

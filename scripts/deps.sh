@@ -8,7 +8,7 @@ BUILD="build-essential autoconf automake libtool pkg-config
   libssl-dev libpcre2-dev check libmsgpack-dev"
 TEST="clang libclang-rt-14-dev sshguard kcat rsyslog rsyslog-kafka systemd-journal-remote
   python3 python3-botocore python3-aiosmtpd openjdk-17-jre-headless
-  maven procps util-linux bsdextrautils"
+  maven procps util-linux bsdextrautils man-db"
 
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"

@@ -6,10 +6,11 @@
  * the budget or answers garbage, the built-in summary stands and the
  * Update says why.
  *
- * Model output is untrusted: it is shown as text marked model-generated,
- * never executed; the recommended commands stay authguard's own. Attacker
- * text reaches the model only sanitized, inside a fence with a random
- * nonce, in the user message. */
+ * Model output is untrusted: cleaned like attacker text, it goes into the
+ * finding's model_summary, a field of its own, and every output shows it
+ * apart from authguard's summary and commands, marked as a model's; it is
+ * never executed. Attacker text reaches the model only sanitized, inside a
+ * fence with a random nonce, in the user message. */
 #ifndef AG_BEDROCK_H
 #define AG_BEDROCK_H
 
@@ -20,10 +21,13 @@
 /* From [sink.bedrock]; NULL with err filled. */
 struct ag_sink *ag_bedrock_create(const struct ag_sink_env *env, char *err, size_t errlen);
 
-/* Attacker-written text made safe to show a model: control bytes, ANSI
- * escapes and invalid UTF-8 dropped, '<' and '>' replaced (no fence tag can
- * be formed), the fence name and nonce removed, cut at cap-1 bytes on a
- * UTF-8 boundary. Returns the length written (NUL-terminated). */
+/* Attacker-written text made safe to show a model, and a model's answer
+ * made safe to show a person: control bytes, ANSI escapes, C1 controls,
+ * invalid UTF-8 and the characters that reorder or hide text (bidi
+ * embeddings, overrides and isolates, zero-width characters, U+2028/2029)
+ * dropped, '<' and '>' replaced (no fence tag can be formed), the fence name
+ * and nonce removed, cut at cap-1 bytes on a UTF-8 boundary. Returns the
+ * length written (NUL-terminated). */
 size_t ag_bedrock_sanitize(const char *in, size_t n, const char *nonce, char *out, size_t cap);
 
 /* The fence name every attacker string is cleaned of. */

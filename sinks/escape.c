@@ -68,6 +68,84 @@ size_t ag_utf8_seq_len(const unsigned char *s, size_t n)
     return need;
 }
 
+/* Code points shown escaped, never raw, in text for a person: the C1
+ * controls, and every character that is invisible, reorders the text
+ * around it or breaks the line, so that what the analyst sees is what the
+ * log holds. That is Unicode's general categories Cf (format: bidi
+ * embeddings, overrides and isolates, zero-width characters, the word
+ * joiner and invisible operators, the BOM, interlinear annotations, tags),
+ * Zl and Zp (U+2028, U+2029), and the Default_Ignorable_Code_Point
+ * characters that render as nothing (soft hyphen, combining grapheme
+ * joiner, Hangul fillers, Mongolian and other variation selectors).
+ * Sorted, for the binary search. */
+static const struct { uint32_t lo, hi; } hidden_ranges[] = {
+    {0x0080, 0x009f},   {0x00ad, 0x00ad},   {0x034f, 0x034f},   {0x0600, 0x0605},
+    {0x061c, 0x061c},   {0x06dd, 0x06dd},   {0x070f, 0x070f},   {0x0890, 0x0891},
+    {0x08e2, 0x08e2},   {0x115f, 0x1160},   {0x17b4, 0x17b5},   {0x180b, 0x180f},
+    {0x200b, 0x200f},   {0x2028, 0x202e},   {0x2060, 0x206f},   {0x3164, 0x3164},
+    {0xfe00, 0xfe0f},   {0xfeff, 0xfeff},   {0xffa0, 0xffa0},   {0xfff0, 0xfffb},
+    {0x110bd, 0x110bd}, {0x110cd, 0x110cd}, {0x13430, 0x1343f}, {0x1bca0, 0x1bca3},
+    {0x1d173, 0x1d17a}, {0xe0000, 0xe0fff},
+};
+
+int ag_unicode_hidden(uint32_t cp)
+{
+    size_t lo = 0, hi = sizeof hidden_ranges / sizeof hidden_ranges[0];
+    if (cp < 0x80)
+        return 0;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cp < hidden_ranges[mid].lo)
+            hi = mid;
+        else if (cp > hidden_ranges[mid].hi)
+            lo = mid + 1;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+/* The code point of a valid sequence of seq bytes (ag_utf8_seq_len). */
+static uint32_t utf8_decode(const unsigned char *s, size_t seq)
+{
+    static const unsigned char lead_mask[5] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+    uint32_t cp = s[0] & lead_mask[seq];
+    for (size_t i = 1; i < seq; i++)
+        cp = cp << 6 | (s[i] & 0x3f);
+    return cp;
+}
+
+static void put_hex4(struct ag_buf *b, uint32_t v)
+{
+    char e[4] = {hex[v >> 12 & 15], hex[v >> 8 & 15], hex[v >> 4 & 15], hex[v & 15]};
+    ag_buf_put(b, e, sizeof e);
+}
+
+/* \uXXXX, as a surrogate pair above the BMP: JSON has no other form. */
+static void json_escape_cp(struct ag_buf *b, uint32_t cp)
+{
+    if (cp >= 0x10000) {
+        cp -= 0x10000;
+        ag_buf_put(b, "\\u", 2);
+        put_hex4(b, 0xd800 | cp >> 10);
+        cp = 0xdc00 | (cp & 0x3ff);
+    }
+    ag_buf_put(b, "\\u", 2);
+    put_hex4(b, cp);
+}
+
+/* \uXXXX, or \UXXXXXXXX above the BMP, as C and Python write them. */
+static void text_escape_cp(struct ag_buf *b, uint32_t cp)
+{
+    if (cp < 0x10000) {
+        ag_buf_put(b, "\\u", 2);
+    } else {
+        ag_buf_put(b, "\\U", 2);
+        put_hex4(b, cp >> 16);
+    }
+    put_hex4(b, cp & 0xffff);
+}
+
 /* Bytes that JSON strings can carry as they are: printable ASCII but the
  * quote and the backslash. DEL is escaped too: harmless in JSON, but it
  * keeps terminals that print the JSON honest. */
@@ -111,11 +189,12 @@ void ag_buf_json_str(struct ag_buf *b, const char *s, size_t n)
         if (seq == 0) {
             ag_buf_put(b, "\\ufffd", 6);
             i++;
-        } else if (seq == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0) {
-            /* C1 controls (U+0080..U+009F) include CSI: escape them. */
-            char e[6] = {'\\', 'u', '0', '0', hex[u[i + 1] >> 4], hex[u[i + 1] & 15]};
-            ag_buf_put(b, e, sizeof e);
-            i += 2;
+        } else if (ag_unicode_hidden(utf8_decode(u + i, seq))) {
+            /* C1 controls (CSI among them), bidi and invisible characters:
+             * the same string to a JSON parser, but not raw on a screen
+             * that shows the file. */
+            json_escape_cp(b, utf8_decode(u + i, seq));
+            i += seq;
         } else {
             ag_buf_put(b, s + i, seq);
             i += seq;
@@ -130,14 +209,14 @@ static void text_escape_byte(struct ag_buf *b, unsigned char c)
     ag_buf_put(b, e, sizeof e);
 }
 
-void ag_buf_text_safe(struct ag_buf *b, const char *s, size_t n)
+static void text_escape(struct ag_buf *b, const char *s, size_t n, int double_backslash)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
         unsigned char c = u[i];
         if (c >= 0x20 && c < 0x7f) {
-            if (c == '\\')
+            if (c == '\\' && double_backslash)
                 ag_buf_putc(b, '\\');
             ag_buf_putc(b, (char)c);
             i++;
@@ -147,11 +226,24 @@ void ag_buf_text_safe(struct ag_buf *b, const char *s, size_t n)
         if (seq == 0 || (seq == 2 && c == 0xc2 && u[i + 1] < 0xa0)) {
             text_escape_byte(b, c);
             i++;
+        } else if (ag_unicode_hidden(utf8_decode(u + i, seq))) {
+            text_escape_cp(b, utf8_decode(u + i, seq));
+            i += seq;
         } else {
             ag_buf_put(b, s + i, seq);
             i += seq;
         }
     }
+}
+
+void ag_buf_text_safe(struct ag_buf *b, const char *s, size_t n)
+{
+    text_escape(b, s, n, 1);
+}
+
+void ag_buf_text_visible(struct ag_buf *b, const char *s, size_t n)
+{
+    text_escape(b, s, n, 0);
 }
 
 const char *ag_buf_cstr(struct ag_buf *b)

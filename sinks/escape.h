@@ -5,7 +5,12 @@
  * unescaped: JSON strings escape quotes, backslashes and every control byte,
  * and replace invalid UTF-8 with U+FFFD so a consumer's strict parser never
  * chokes; terminal text shows control bytes and ANSI escapes as \xNN so a
- * user name cannot repaint the analyst's screen.
+ * user name cannot repaint the analyst's screen. Both show the characters
+ * that are invisible or move text around them (bidi overrides, zero-width
+ * characters, line separators: ag_unicode_hidden) as \uXXXX, so a user
+ * name cannot reorder or hide what the analyst reads. In JSON that is the
+ * same string to any parser: nothing is lost, only kept off the screen of
+ * whoever pages through the file.
  *
  * The buffer never grows: writes past the capacity set `overflow` and are
  * dropped, so formatting costs no allocation and a caller can tell. */
@@ -84,8 +89,23 @@ static inline void ag_buf_json_key(struct ag_buf *b, const char *key, int first)
 
 /* Text for a terminal or a mail body: printable ASCII and valid UTF-8 kept,
  * everything else (controls, ESC, DEL, invalid UTF-8, C1 controls) as \xNN,
- * backslash doubled so the output is unambiguous. */
+ * hidden characters (ag_unicode_hidden) as \uXXXX or \UXXXXXXXX, backslash
+ * doubled so the output is unambiguous. */
 void ag_buf_text_safe(struct ag_buf *b, const char *s, size_t n);
+
+/* The same for text that is escaped already, authguard's own summary whose
+ * builder put every name through ag_buf_text_safe: backslashes are kept as
+ * they are, so a name reads "ad\u202emin" once, not "ad\\u202emin", and
+ * anything unsafe that got in anyway is still escaped. */
+void ag_buf_text_visible(struct ag_buf *b, const char *s, size_t n);
+
+/* 1 for a code point no person should get raw: C1 controls, format
+ * characters (Cf: bidi controls U+202A-202E and U+2066-2069, U+061C,
+ * zero-width U+200B-200F, U+2060-2064, U+FEFF, tags...), the line and
+ * paragraph separators U+2028/2029, and the default-ignorable characters
+ * that render as nothing (soft hyphen, Hangul fillers, U+180B-180F,
+ * variation selectors). */
+int ag_unicode_hidden(uint32_t cp);
 
 /* Epoch milliseconds as ISO 8601 UTC, "2026-11-09T04:07:51.123Z". */
 void ag_buf_put_time(struct ag_buf *b, int64_t ms);

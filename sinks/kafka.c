@@ -94,12 +94,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 /* librdkafka's debug lines say which protocol features it enabled per
  * broker: that is how to know idempotence is really on (before 2.8.0 it may
  * be turned off silently against Kafka 4.x). The sink always asks for them,
- * and shows debug lines only when the user set kafka.debug. */
+ * and shows debug lines only when the user set kafka.debug. The feature is
+ * the broker's: it says nothing when the producer was told not to use it. */
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     struct kafka *k = rd_kafka_opaque(rk);
     if (level >= 7) {
-        if (strstr(buf, "Enabling feature IdempotentProducer"))
+        if (k->want_idempotence && strstr(buf, "Enabling feature IdempotentProducer"))
             atomic_store(&k->idempotent, 1);
         if (!k->user_debug)
             return;
@@ -248,7 +249,8 @@ void ag_kafka_report(struct ag_sink *s, FILE *f)
                "(outstanding), blocked %llu ms; idempotence %s",
             (unsigned long long)st.delivered, (unsigned long long)st.failed,
             (unsigned long long)st.dropped, (unsigned long long)st.outstanding,
-            (unsigned long long)st.blocked_ms, st.idempotent ? "on" : "not confirmed");
+            (unsigned long long)st.blocked_ms,
+            st.idempotent ? "on" : k->want_idempotence ? "not confirmed" : "off");
     pthread_mutex_lock(&k->reasons_lock);
     for (int i = 0; i < KAFKA_REASONS && k->reasons[i].n; i++)
         fprintf(f, "%s %s=%llu", i ? "," : "; failures:", rd_kafka_err2name(k->reasons[i].err),
@@ -464,11 +466,15 @@ static int start(struct kafka *k, const struct ag_conf *c, const struct settings
         if (st->start_fail)
             return -1;
         fprintf(stderr, "authguard: %s; buffering until it is\n", err);
-    } else if (k->want_idempotence && !atomic_load(&k->idempotent)) {
-        /* The broker answered, so librdkafka has logged its features. */
-        fprintf(stderr, "authguard: [%s] brokers = %s: librdkafka %s did not enable "
-                        "IdempotentProducer: retries may duplicate messages\n",
-                AG_KAFKA_SECTION, st->brokers, rd_kafka_version_str());
+    } else if (k->want_idempotence) {
+        /* The broker answered, so librdkafka has queued the lines saying
+         * which features it enabled; they reach on_log only through
+         * rd_kafka_poll(), and the poll thread is not running yet. */
+        rd_kafka_poll(k->rk, 0);
+        if (!atomic_load(&k->idempotent))
+            fprintf(stderr, "authguard: [%s] brokers = %s: librdkafka %s did not enable "
+                            "IdempotentProducer: retries may duplicate messages\n",
+                    AG_KAFKA_SECTION, st->brokers, rd_kafka_version_str());
     }
     if (ag_thread_start(&k->poller, NULL, "ag-kafka", poll_loop, k) != 0) {
         snprintf(err, errlen, "[%s]: cannot start the poll thread", AG_KAFKA_SECTION);

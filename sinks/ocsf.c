@@ -318,9 +318,14 @@ static void put_evidence(struct ag_buf *b, const struct ag_finding *f)
         ag_buf_puts(b, "\"src_endpoint\":{\"ip\":");
         ag_buf_json_str(b, ip, n);
         ag_buf_puts(b, "},");
-    } else if (f->key_kind == AG_KEY_USER || f->key_kind == AG_KEY_LOCAL_USER) {
+    }
+    if (f->key_kind == AG_KEY_USER || f->key_kind == AG_KEY_LOCAL_USER) {
         ag_buf_puts(b, "\"actor\":{\"user\":{\"name\":");
         ag_buf_json_str(b, f->key, strnlen(f->key, sizeof f->key));
+        ag_buf_puts(b, "}},");
+    } else if (f->login_user[0]) { /* the account that logged in */
+        ag_buf_puts(b, "\"actor\":{\"user\":{\"name\":");
+        ag_buf_json_str(b, f->login_user, strnlen(f->login_user, sizeof f->login_user));
         ag_buf_puts(b, "}},");
     }
     ag_buf_puts(b, "\"data\":");
@@ -429,12 +434,25 @@ static void put_finding_unmapped(struct ag_buf *b, const struct ag_finding *f)
     put_name_array(b, "hosts", &f->hosts[0][0], AG_FINDING_NAME_MAX, f->n_hosts);
     put_name_array(b, "sources", &f->sources[0][0], AG_ADDR_STRLEN, f->n_sources);
     put_samples(b, f);
+    if (f->login_user[0]) {
+        ag_buf_puts(b, ",\"login_user\":");
+        ag_buf_json_str(b, f->login_user, strnlen(f->login_user, sizeof f->login_user));
+    }
     if (f->summary) {
-        /* A model's text is untrusted downstream: say where it came from. */
+        /* finding_info.desc: always authguard's own text. */
         ag_buf_puts(b, ",\"summary_source\":");
         put_cstr(b, f->summary_source[0] ? f->summary_source : "local");
-        ag_buf_puts(b, strncmp(f->summary_source, "bedrock", 7) == 0
-                           ? ",\"llm_generated\":true" : ",\"llm_generated\":false");
+    }
+    /* A model's text is untrusted downstream: only here, never in desc or
+     * remediation, and labelled as what it is. */
+    ag_buf_puts(b, f->model_summary ? ",\"llm_generated\":true" : ",\"llm_generated\":false");
+    if (f->model_summary) {
+        ag_buf_puts(b, ",\"model_summary\":{\"source\":");
+        put_cstr(b, f->model_source[0] ? f->model_source : "model");
+        ag_buf_puts(b, ",\"trust\":\"untrusted: written by a language model, not checked by "
+                       "authguard; its recommended actions are in remediation\",\"text\":");
+        put_cstr(b, f->model_summary);
+        ag_buf_putc(b, '}');
     }
     if (f->ext)
         put_summary_meta(b, f->ext);

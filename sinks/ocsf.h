@@ -42,8 +42,11 @@ void ag_ocsf_event(struct ag_buf *b, const struct ag_event *ev,
                    const struct ag_ocsf_ctx *ctx, const struct ag_counts *counts);
 
 /* Appends one OCSF Detection Finding (activity Create or Update from
- * f->activity). The summary (f->summary) goes to finding_info.desc, marked
- * with its source; remediation (may be NULL) to remediation.desc. */
+ * f->activity). authguard's own text goes where consumers act on it: its
+ * summary (f->summary) to finding_info.desc, remediation (its recommended
+ * actions with commands; may be NULL) to remediation.desc. A model's text
+ * (f->model_summary) only to unmapped.authguard.model_summary, with its
+ * source and a trust note, and llm_generated true. */
 void ag_ocsf_finding(struct ag_buf *b, const struct ag_finding *f,
                      const struct ag_ocsf_ctx *ctx, const char *remediation);
 

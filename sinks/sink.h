@@ -22,8 +22,15 @@ struct ag_sink_ops {
     /* A finding Create or Update, summary attached; remediation may be NULL. */
     void (*finding)(struct ag_sink *s, const struct ag_finding *f, const char *remediation);
     /* Delivers what is pending, waiting at most timeout_ms. Returns the
-     * number of items not delivered (0: all out), or a negative errno. */
+     * number of items not delivered (0: all out), or a negative errno. A
+     * sink that holds what it could not deliver (env->hold_undelivered)
+     * counts it in every flush until it is out, so that a host never moves
+     * its positions past it. */
     long (*flush)(struct ag_sink *s, int timeout_ms);
+    /* The host is stopping: from now on nothing may wait for room that a
+     * failing destination would free; such an output is dropped and counted
+     * as undelivered. May be NULL. */
+    void (*stop_waiting)(struct ag_sink *s);
     void (*destroy)(struct ag_sink *s);
 };
 
@@ -46,6 +53,12 @@ struct ag_sink_env {
     void (*publish_update)(void *pipe, struct ag_sink *from, struct ag_finding *f,
                            const char *remediation);
     void *pipe;
+    /* 1: the host keeps positions and never sends an output again (run):
+     * what cannot be delivered yet is held and retried, and the feeding
+     * thread waits when the room for it is full. 0: the host sends again
+     * what a flush reports undelivered (rsyslog, fluent-bit), or reports
+     * it lost (scan). */
+    int hold_undelivered;
 };
 
 /* Creates a sink from its [sink.NAME] section; NULL with err filled. */

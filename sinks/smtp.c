@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "sinks/escape.h"
 #include "sinks/ocsf.h"
+#include "sinks/summary.h"
 
 #define SEC "sink.smtp"
 #define MAX_TO 8
@@ -37,7 +38,7 @@ struct mail {
 #define EARLY_MAX 64
 struct early {
     char uid[AG_FINDING_UID_LEN + 1];
-    char *summary;          /* NULL: no summary, note says why */
+    char *summary;          /* the model's; NULL: none, note says why */
     char source[64];
     char note[256];
 };
@@ -81,25 +82,59 @@ static void header_safe(char *out, size_t cap, const char *s)
     out[o] = '\0';
 }
 
+/* authguard's own summary, whose builder escaped every name it quotes. */
 static void put_body_text(struct ag_buf *b, const char *text)
 {
     while (*text) {
         size_t n = strcspn(text, "\n");
-        ag_buf_text_safe(b, text, n);
+        ag_buf_text_visible(b, text, n);
         ag_buf_puts(b, "\r\n");
         text += n + (text[n] == '\n');
     }
 }
 
+/* The model's text after authguard's, quoted line by line with the model
+ * mark under a header that says whose it is: a line it writes cannot pass
+ * for one of authguard's. */
+static void put_model_part(struct ag_buf *b, const struct ag_finding *f)
+{
+    char src[80];
+    header_safe(src, sizeof src, f->model_source);
+    ag_buf_printf(b, "\r\n---- Summary written by a language model (%s) ----\r\n"
+                     "It is model-generated and untrusted: authguard did not write or check it "
+                     "and runs none\r\nof it; its own recommended actions are above. Every line "
+                     "of the model's text\r\nstarts with \"" AG_SUMMARY_MODEL_MARK "\".\r\n\r\n",
+                  src);
+    ag_summary_put_model_text(b, f->model_summary, "", "\r\n");
+    ag_buf_puts(b, "---- end of the model's text ----\r\n");
+}
+
+/* The key for the subject: an address as is; a name from a log in double
+ * quotes after its kind (quotes inside turned into '), so that what it
+ * says cannot read as more of authguard's subject. */
+static void subject_key(char *out, size_t cap, const struct ag_finding *f)
+{
+    char k[80];
+    header_safe(k, sizeof k, f->key);
+    if (f->key_addr.af != AG_AF_NONE) {
+        snprintf(out, cap, "%s", k);
+        return;
+    }
+    for (char *p = k; *p; p++)
+        if (*p == '"')
+            *p = '\'';
+    snprintf(out, cap, "%s \"%s\"", ag_key_kind_name((enum ag_key_kind)f->key_kind), k);
+}
+
 static void render(struct smtp *s, const struct mail *m, struct ag_buf *b)
 {
     const struct ag_finding *f = m->f;
-    char date[64], key[80], addr[300];
+    char date[64], key[112], addr[300];
     time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    header_safe(key, sizeof key, f->key);
+    subject_key(key, sizeof key, f);
     ag_buf_printf(b, "Date: %s\r\nFrom: <%s>\r\nTo: ", date, s->from);
     for (size_t i = 0; i < s->n_to; i++) {
         snprintf(addr, sizeof addr, "%s<%s>", i ? ", " : "", s->to[i]);
@@ -111,19 +146,22 @@ static void render(struct smtp *s, const struct mail *m, struct ag_buf *b)
     ag_buf_printf(b, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
                      "Content-Transfer-Encoding: 8bit\r\nX-Authguard-Finding: %s\r\n", f->uid);
     header_safe(addr, sizeof addr, f->summary_source[0] ? f->summary_source : "local");
-    ag_buf_printf(b, "X-Authguard-Summary-Source: %s\r\n\r\n", addr);
-    ag_buf_printf(b, "authguard finding %s (rule %s, severity %s)\r\n", f->uid, f->rule_name,
+    ag_buf_printf(b, "X-Authguard-Summary-Source: %s\r\n", addr);
+    if (f->model_summary) {
+        header_safe(addr, sizeof addr, f->model_source);
+        ag_buf_printf(b, "X-Authguard-Model-Summary: %s\r\n", addr);
+    }
+    ag_buf_printf(b, "\r\nauthguard finding %s (rule %s, severity %s)\r\n", f->uid, f->rule_name,
                   ag_severity_name((enum ag_severity)f->severity));
-    if (!strncmp(f->summary_source, "bedrock:", 8))
-        ag_buf_puts(b, "The summary below was written by a language model (model-generated, "
-                       "unverified); the commands after it are authguard's own.\r\n");
-    else if (m->note[0]) {
+    if (m->note[0]) {
         ag_buf_puts(b, "Built-in summary; the Bedrock summary is unavailable: ");
         ag_buf_text_safe(b, m->note, strlen(m->note));
         ag_buf_puts(b, "\r\n");
     }
     ag_buf_puts(b, "\r\n");
     put_body_text(b, f->summary ? f->summary : "(no summary)");
+    if (f->model_summary)
+        put_model_part(b, f);
 }
 
 struct reader {
@@ -286,16 +324,17 @@ static void *mailer(void *arg)
 
 /* ---- sink ops --------------------------------------------------------------------------- */
 
-/* The summary (or the reason there is none) a summarizer's Update brings. */
-static void apply_summary(struct mail *m, const char *summary, const char *source,
+/* The model's summary (or the reason there is none) a summarizer's Update
+ * brings; authguard's own summary stays as the Create had it. */
+static void apply_summary(struct mail *m, const char *model_summary, const char *source,
                           const char *note)
 {
-    if (summary) {
-        char *dup = strdup(summary);
+    if (model_summary) {
+        char *dup = strdup(model_summary);
         if (dup) {
-            free(m->f->summary);
-            m->f->summary = dup;
-            snprintf(m->f->summary_source, sizeof m->f->summary_source, "%s", source);
+            free(m->f->model_summary);
+            m->f->model_summary = dup;
+            snprintf(m->f->model_source, sizeof m->f->model_source, "%s", source);
         }
     } else if (note && *note) {
         snprintf(m->note, sizeof m->note, "%s", note);
@@ -304,14 +343,13 @@ static void apply_summary(struct mail *m, const char *summary, const char *sourc
 }
 
 /* Called with the lock held: keep an answer whose Create has not come yet. */
-static void keep_early(struct smtp *s, const struct ag_finding *f, const char *summary,
-                       const char *note)
+static void keep_early(struct smtp *s, const struct ag_finding *f, const char *note)
 {
     struct early *e = &s->early[s->early_next++ % EARLY_MAX];
     free(e->summary);
     snprintf(e->uid, sizeof e->uid, "%s", f->uid);
-    e->summary = summary ? strdup(summary) : NULL;
-    snprintf(e->source, sizeof e->source, "%s", f->summary_source);
+    e->summary = f->model_summary ? strdup(f->model_summary) : NULL;
+    snprintf(e->source, sizeof e->source, "%s", f->model_source);
     snprintf(e->note, sizeof e->note, "%s", note ? note : "");
 }
 
@@ -333,25 +371,23 @@ static void smtp_finding(struct ag_sink *sk, const struct ag_finding *f, const c
 {
     struct smtp *s = (struct smtp *)sk;
     const struct ag_summary_meta *meta = f->ext;
-    int from_summarizer = meta != NULL || !strncmp(f->summary_source, "bedrock:", 8);
+    int from_summarizer = meta != NULL || f->model_summary != NULL;
     pthread_mutex_lock(&s->lock);
     if (f->activity != AG_ACTIVITY_CREATE) {
         /* A summarizer's Update completes its pending Create; engine Updates
          * (more of the same) are not mailed again. */
-        const char *summary = f->summary && !strncmp(f->summary_source, "bedrock:", 8)
-                                  ? f->summary : NULL;
         const char *note = meta && meta->error ? meta->error : NULL;
         int matched = 0;
         for (size_t i = 0; from_summarizer && i < s->n_pend; i++) {
             struct mail *m = &s->pend[i];
             if (strcmp(m->f->uid, f->uid) != 0 || m->ready)
                 continue;
-            apply_summary(m, summary, f->summary_source, note);
+            apply_summary(m, f->model_summary, f->model_source, note);
             matched = 1;
             pthread_cond_signal(&s->cv);
         }
         if (from_summarizer && !matched)
-            keep_early(s, f, summary, note);
+            keep_early(s, f, note);
         pthread_mutex_unlock(&s->lock);
         return;
     }

@@ -1,7 +1,8 @@
-/* smtp.h - findings by mail: each finding with its summary (the Bedrock
- * one when it arrives within a deadline, else the built-in one), as plain
- * RFC 5322 text through libcurl (smtp://, smtps://, STARTTLS), rate-limited
- * per hour, sent from the sink's own thread. */
+/* smtp.h - findings by mail: each finding with authguard's own summary and
+ * actions, then, when it arrives within a deadline, the Bedrock one quoted
+ * line by line as a model's, as plain RFC 5322 text through libcurl
+ * (smtp://, smtps://, STARTTLS), rate-limited per hour, sent from the
+ * sink's own thread. */
 #ifndef AG_SMTP_H
 #define AG_SMTP_H
 

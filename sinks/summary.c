@@ -74,13 +74,31 @@ static int is_source_rule(const struct ag_finding *f)
 
 /* ---- key findings ---------------------------------------------------- */
 
+/* A name from a log line, in double quotes (a quote inside escaped), so
+ * that whatever it says reads as one quoted name within a line of ours. */
+static void put_quoted(struct ag_buf *b, const char *s, size_t n)
+{
+    ag_buf_putc(b, '"');
+    while (n) {
+        const char *q = memchr(s, '"', n);
+        size_t run = q ? (size_t)(q - s) : n;
+        ag_buf_text_safe(b, s, run);
+        if (q)
+            ag_buf_puts(b, "\\\"");
+        run += q != NULL;
+        s += run;
+        n -= run;
+    }
+    ag_buf_putc(b, '"');
+}
+
 static void put_list(struct ag_buf *b, const char (*items)[AG_FINDING_NAME_MAX], uint32_t n,
                      uint32_t total)
 {
     for (uint32_t i = 0; i < n; i++) {
         if (i)
             ag_buf_puts(b, ", ");
-        ag_buf_text_safe(b, items[i], strlen(items[i]));
+        put_quoted(b, items[i], strnlen(items[i], AG_FINDING_NAME_MAX));
     }
     if (total > n) {
         ag_buf_printf(b, " and %u more", total - n);
@@ -116,7 +134,10 @@ static void put_measure(struct ag_buf *b, const struct ag_finding *f)
                   f->rule < AG_RULE_COUNT ? what[f->rule] : "events");
     put_window(b, f->window_s);
     ag_buf_printf(b, " (threshold %u) for %s ", f->threshold, ag_key_kind_name(f->key_kind));
-    ag_buf_text_safe(b, f->key, strnlen(f->key, sizeof f->key));
+    if (is_source_rule(f))
+        ag_buf_text_safe(b, f->key, strnlen(f->key, sizeof f->key));
+    else
+        put_quoted(b, f->key, strnlen(f->key, sizeof f->key));
     ag_buf_puts(b, ".\n");
 }
 
@@ -141,6 +162,11 @@ static void put_totals(struct ag_buf *b, const struct ag_finding *f)
 
 static void put_context(struct ag_buf *b, const struct ag_finding *f)
 {
+    if (f->login_user[0]) {
+        ag_buf_puts(b, "- Account that logged in: ");
+        put_quoted(b, f->login_user, strnlen(f->login_user, sizeof f->login_user));
+        ag_buf_puts(b, ".\n");
+    }
     if (f->n_users) {
         ag_buf_puts(b, "- Users tried: ");
         put_list(b, f->users, f->n_users,
@@ -193,7 +219,6 @@ static void put_key_findings(struct ag_buf *b, const struct ag_finding *f)
 
 struct actions {
     struct ag_buf *b;
-    struct ag_buf *digest; /* one paragraph for OCSF remediation.desc */
     int n;
 };
 
@@ -201,9 +226,6 @@ static void action(struct actions *a, const char *title)
 {
     a->n++;
     ag_buf_printf(a->b, "%d. %s\n", a->n, title);
-    if (a->digest->len)
-        ag_buf_puts(a->digest, " ");
-    ag_buf_printf(a->digest, "%d) %s", a->n, title);
 }
 
 static void cmd(struct actions *a, const char *text)
@@ -302,12 +324,14 @@ static void act_restrict_ssh(struct actions *a, const struct ag_summary_config *
     }
 }
 
-/* The compromised account, quoted for the shell, or a placeholder when the
- * name is not one a shell can safely take. */
+/* The account to act on, quoted for the shell: the finding's key when it is
+ * a user, else the user of the login that got in (never a name merely
+ * tried: those are the attacker's choice). A placeholder when there is none
+ * or the name is not one a shell can safely take. */
 static const char *account_of(const struct ag_finding *f, char *out, size_t n)
 {
     const char *u = f->key_kind == AG_KEY_USER || f->key_kind == AG_KEY_LOCAL_USER
-                        ? f->key : f->n_users ? f->users[f->n_users - 1] : "";
+                        ? f->key : f->login_user;
     size_t len = strlen(u);
     if (!ag_summary_user_is_safe(u) || len + 3 > n)
         return "<user>";
@@ -367,11 +391,10 @@ static void act_regresshion(struct actions *a)
     cmd(a, "sudo sshd -t && sudo systemctl reload ssh");
 }
 
-static void put_actions(struct ag_buf *b, struct ag_buf *digest, const struct ag_finding *f,
+static void put_actions(struct ag_buf *b, const struct ag_finding *f,
                         const struct ag_summary_config *cfg)
 {
-    struct actions a = {b, digest, 0};
-    ag_buf_puts(b, "\nRecommended actions\n");
+    struct actions a = {b, 0};
     if (f->rule == AG_RULE_COMPROMISE)
         act_contain_account(&a, f);
     if (f->rule == AG_RULE_PRIVILEGE) {
@@ -416,25 +439,27 @@ static void put_further(struct ag_buf *b, const struct ag_finding *f)
 char *ag_summary_build(const struct ag_finding *f, const struct ag_summary_config *cfg,
                        char **remediation)
 {
-    char *mem = malloc(SUMMARY_CAP), *dmem = malloc(4096);
-    struct ag_buf b, d;
+    char *mem = malloc(SUMMARY_CAP);
+    struct ag_buf b;
     char *out = NULL;
-    if (!mem || !dmem)
-        goto done;
+    if (remediation)
+        *remediation = NULL;
+    if (!mem)
+        return NULL;
     ag_buf_init(&b, mem, SUMMARY_CAP);
-    ag_buf_init(&d, dmem, 4096);
     ag_buf_text_safe(&b, f->title, strlen(f->title));
     ag_buf_printf(&b, " [%s, severity %s]\n\n", f->rule_name,
                   ag_severity_name((enum ag_severity)f->severity));
     put_key_findings(&b, f);
-    put_actions(&b, &d, f, cfg);
+    ag_buf_puts(&b, "\nRecommended actions\n");
+    size_t acts = b.len;
+    put_actions(&b, f, cfg);
+    size_t acts_end = b.len;
     put_further(&b, f);
     out = strdup(ag_buf_cstr(&b));
-    if (remediation)
-        *remediation = out ? strdup(ag_buf_cstr(&d)) : NULL;
-done:
+    if (out && remediation && acts_end > acts && acts_end <= strlen(out))
+        *remediation = strndup(out + acts, acts_end - acts - (out[acts_end - 1] == '\n'));
     free(mem);
-    free(dmem);
     return out;
 }
 
@@ -447,4 +472,48 @@ int ag_summary_attach(struct ag_finding *f, const struct ag_summary_config *cfg)
     f->summary = s;
     snprintf(f->summary_source, sizeof f->summary_source, "local");
     return 0;
+}
+
+/* ---- a model's text, for a person ------------------------------------------ */
+
+/* Bytes of the next piece of a line of n bytes that fits the width: cut
+ * after the last space past half the width when the line goes on. */
+static size_t model_piece(const char *s, size_t n)
+{
+    size_t i = 0, cols = 0, space = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        size_t w = c >= 0xe0 ? 2 : 1; /* 3- and 4-byte characters may be wide */
+        if (cols + w > AG_SUMMARY_MODEL_WIDTH)
+            break;
+        if (c == ' ' && cols > AG_SUMMARY_MODEL_WIDTH / 2)
+            space = i;
+        cols += w;
+        i++;
+        while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80)
+            i++;
+    }
+    if (i < n && space)
+        return space;
+    return i ? i : n;
+}
+
+void ag_summary_put_model_text(struct ag_buf *b, const char *text, const char *indent,
+                               const char *eol)
+{
+    const char *p = text;
+    while (*p) {
+        size_t n = strcspn(p, "\n"), off = 0;
+        do {
+            size_t piece = model_piece(p + off, n - off);
+            ag_buf_puts(b, indent);
+            ag_buf_puts(b, AG_SUMMARY_MODEL_MARK);
+            ag_buf_text_safe(b, p + off, piece);
+            ag_buf_puts(b, eol);
+            off += piece;
+            while (off < n && p[off] == ' ')
+                off++;
+        } while (off < n);
+        p += n + (p[n] == '\n');
+    }
 }

@@ -15,6 +15,7 @@
 
 #include "engine/finding.h"
 #include "filters/addr.h"
+#include "sinks/escape.h"
 
 #define AG_SUMMARY_MAX_SGS 8
 #define AG_AWS_ID_MAX 64
@@ -45,12 +46,28 @@ struct ag_summary_config {
 void ag_summary_config_defaults(struct ag_summary_config *cfg);
 
 /* Writes the summary of f into a malloc'd string (NULL when out of memory).
- * remediation, if not NULL, receives a malloc'd one-paragraph digest of the
- * recommended actions for OCSF remediation.desc. */
+ * remediation, if not NULL, receives a malloc'd copy of its recommended
+ * actions alone, numbered steps with their commands, for OCSF
+ * remediation.desc and every other place that shows authguard's own
+ * actions apart from any other text (NULL when out of memory). */
 char *ag_summary_build(const struct ag_finding *f, const struct ag_summary_config *cfg,
                        char **remediation);
 
 /* Builds the summary into f->summary with summary_source "local". 0 or -ENOMEM. */
+
+/* The mark that starts every line of a model's text shown to a person. */
+#define AG_SUMMARY_MODEL_MARK "model> "
+/* Columns of model text per line before it wraps (a wide character counts
+ * two), so that a terminal or mail client does not wrap it into lines
+ * without the mark. */
+#define AG_SUMMARY_MODEL_WIDTH 72
+
+/* Writes a model's text (f->model_summary) for a person: every line starts
+ * with indent and AG_SUMMARY_MODEL_MARK, is wrapped at
+ * AG_SUMMARY_MODEL_WIDTH columns, escaped for a terminal, and ends with eol.
+ * No line of it can look like one of authguard's, whatever it says. */
+void ag_summary_put_model_text(struct ag_buf *b, const char *text, const char *indent,
+                               const char *eol);
 int ag_summary_attach(struct ag_finding *f, const struct ag_summary_config *cfg);
 
 /* Is a source one that authguard may recommend blocking? Not private,

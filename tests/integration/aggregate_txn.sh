@@ -213,7 +213,8 @@ seen = {}
 for line in open(sys.argv[1]):
     if line.strip():
         d = json.loads(line)
-        src = d["unmapped"]["authguard"].get("summary_source", "")
+        ua = d["unmapped"]["authguard"]
+        src = ua.get("model_summary", {}).get("source") or ua.get("summary_source", "")
         seen.setdefault(d["finding_info"]["uid"], []).append((d["activity_id"], src[:8]))
 print(seen)
 sys.exit(0 if len(seen) == 2 and all(sorted(v) == [(1, "local"), (2, "bedrock:")]

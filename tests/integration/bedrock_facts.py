@@ -100,12 +100,36 @@ fb = [o for o in findings if ua(o).get("summary_error")]
 facts["creates"] = sum(1 for o in findings if o["activity_id"] == 1)
 facts["llm_updates"] = len(llm)
 facts["llm_updates_marked"] = sum(1 for o in llm if o["activity_id"] == 2
-                                  and ua(o)["summary_source"].startswith("bedrock:")
+                                  and ua(o)["model_summary"]["source"].startswith("bedrock:")
+                                  and ua(o)["model_summary"]["trust"].startswith("untrusted")
                                   and "summary_usage" in ua(o) and "summary_latency_ms" in ua(o))
-facts["llm_with_own_commands"] = sum(1 for o in llm if "authguard's own commands" in
-                                     o["finding_info"]["desc"] and "create-network-acl-entry"
-                                     in o["finding_info"]["desc"])
-facts["llm_keep_remediation"] = sum(1 for o in llm if o.get("remediation", {}).get("desc"))
+# authguard's own fields stay authguard's: desc is the Create's, word for word, and
+# remediation.desc holds the validated commands; the model's text is apart
+create_desc = {o["finding_info"]["uid"]: o["finding_info"].get("desc") for o in findings
+               if o["activity_id"] == 1}
+facts["llm_desc_builtin"] = sum(1 for o in llm if ua(o)["summary_source"] == "local"
+                                and o["finding_info"].get("desc")
+                                and o["finding_info"]["desc"] == create_desc.get(
+                                    o["finding_info"]["uid"]))
+facts["llm_text_apart"] = sum(1 for o in llm if ua(o)["model_summary"]["text"]
+                              and ua(o)["model_summary"]["text"] not in o["finding_info"]["desc"]
+                              and ua(o)["model_summary"]["text"] not in
+                              o.get("remediation", {}).get("desc", ""))
+facts["llm_keep_remediation"] = sum(1 for o in llm if "create-network-acl-entry" in
+                                    o.get("remediation", {}).get("desc", ""))
+# hostile answers: nothing the model wrote in authguard's fields, and the model's
+# text in its own field without escapes or characters that reorder or hide text
+MODEL_MARKS = ("fix.sh", "```", "authguard's own commands", "not written by the model")
+facts["model_marks_in_own_fields"] = sum(
+    1 for o in llm for m in MODEL_MARKS
+    if m in o["finding_info"].get("desc", "") or m in o.get("remediation", {}).get("desc", ""))
+facts["model_marks_in_model_field"] = sum(1 for o in llm if "fix.sh" in ua(o)["model_summary"]["text"])
+HIDERS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200c\u200d\u200e\u200f\u2028\u2029\x1b\x07\x9b"
+facts["hiders_in_output"] = sum(1 for c in HIDERS if c in raw_out)
+facts["hiders_in_model_text"] = sum(1 for o in llm for c in HIDERS
+                                    if c in ua(o)["model_summary"]["text"])
+facts["curl_in_remediation"] = sum(1 for o in findings
+                                   if "curl" in o.get("remediation", {}).get("desc", ""))
 facts["llm_tool_rounds_max"] = max((ua(o).get("summary_tool_rounds", 0) for o in llm), default=0)
 facts["llm_tokens_in"] = sum(ua(o)["summary_usage"]["input_tokens"] for o in llm)
 facts["fallbacks"] = len(fb)

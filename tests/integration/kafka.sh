@@ -15,7 +15,7 @@ CHECK="$AG_SRCDIR/tests/integration/kafka_check.py"
 KDIR=$TAP_TMP/kafka
 T=$TAP_TMP
 
-tap_plan 22
+tap_plan 26
 tap_diag "Apache Kafka $KV"
 
 # -- settings that are wrong are named, before any broker exists ------------
@@ -41,7 +41,7 @@ if ! sh "$KSH" start "$KV" "$KDIR" >"$T/start.log" 2>&1; then
     tap_bail "cannot start Apache Kafka $KV"
 fi
 B=127.0.0.1:$(cat "$KDIR/port")
-for t in ev:3 fi:1 ev2:3 fi2:1 ev3:2 fi3:1 authguard.events:2 authguard.findings:1; do
+for t in ev:3 fi:1 ev2:3 fi2:1 ev3:2 fi3:1 ev4:1 fi4:1 authguard.events:2 authguard.findings:1; do
     sh "$KSH" topic "$KDIR" "${t%:*}" "${t#*:}" || tap_bail "cannot create topic $t"
 done
 
@@ -85,6 +85,18 @@ sh "$KSH" dump "$KDIR" ev 0 >"$T/dump.txt" 2>&1
 tap_grep "the broker stored idempotent batches (producerId >= 0)" \
     'producerId: [0-9]+ producerEpoch: [0-9]+' "$T/dump.txt"
 tap_not "no batch without a producer id" grep -q 'producerId: -1' "$T/dump.txt"
+tap_not "no warning that idempotence is off when it is on" \
+    grep -q 'did not enable IdempotentProducer' "$T/scan.err"
+
+# -- idempotence turned off by the config: the end line says so ---------------
+printf '[sink.kafka]\nbrokers = %s\ntopic_events = ev4\ntopic_findings = fi4\nkafka.enable.idempotence = false\n' \
+    "$B" >"$T/noidem.conf"
+"$AG_BIN" scan --config "$T/noidem.conf" "$AG_SRCDIR/tests/data/sample.log" >/dev/null \
+    2>"$T/noidem.err"
+tap_grep "idempotence turned off: the end line says off, not on" \
+    '^kafka: [1-9][0-9]* delivered, .*idempotence off' "$T/noidem.err"
+sh "$KSH" dump "$KDIR" ev4 0 >"$T/dump4.txt" 2>&1
+tap_grep "and the broker stored batches without a producer id" 'producerId: -1' "$T/dump4.txt"
 
 # -- scan --kafka, events = failures through a config ---------------------------
 "$AG_BIN" scan --kafka "$B" --json "$AG_SRCDIR/tests/data/sample.log" \
@@ -92,6 +104,8 @@ tap_not "no batch without a producer id" grep -q 'producerId: -1' "$T/dump.txt"
 tap_is "scan --kafka BROKERS exits 0" 0 "$rc"
 tap_grep "scan's summary counts Kafka deliveries" \
     '^scan: kafka [1-9][0-9]* delivered, 0 failed, 0 dropped, 0 outstanding' "$T/short.err"
+tap_not "scan --kafka: no false warning about idempotence at start" \
+    grep -q 'did not enable IdempotentProducer' "$T/short.err"
 printf '[sink.kafka]\nbrokers = %s\ntopic_events = ev3\ntopic_findings = fi3\nevents = failures\n' \
     "$B" >"$T/fail.conf"
 "$AG_BIN" scan --config "$T/fail.conf" "$AG_SRCDIR/tests/data/sample.log" >/dev/null 2>&1

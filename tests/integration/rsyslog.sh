@@ -23,6 +23,8 @@ mkdir -p "$T/work"
 cat >"$T/ag.conf" <<EOF
 [rule.bruteforce]
 threshold = 10
+[input.rsyslog]
+seen_file = $T/rsyslog.seen
 [sink.jsonl]
 path = $T/events.jsonl
 EOF
@@ -56,7 +58,7 @@ ruleset(name="mm") {
 *.* action(type="omfile" file="$T/internal.log")
 EOF
 
-tap_plan 32
+tap_plan 35
 
 tap_ok "rsyslogd -N1 accepts the test configuration" rsyslogd -N1 -f "$T/rsyslog.conf"
 rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslogd.pid" >"$T/rsyslogd.out" 2>&1 &
@@ -169,7 +171,8 @@ tap_ok "rsyslogd -N1: omprog + 61-authguard-omkafka.conf" \
 # -- the omprog and mmexternal drop-ins themselves, in a second rsyslogd ----
 PORT_D=$(free_port)
 mkdir -p "$T/work2"
-printf '[sink.jsonl]\npath = %s/dropin.jsonl\n' "$T" >"$T/d-om.conf"
+printf '[input.rsyslog]\nseen_file = %s/d-om.seen\n[sink.jsonl]\npath = %s/dropin.jsonl\n' "$T" "$T" \
+    >"$T/d-om.conf"
 : >"$T/d-mm.conf"
 for f in 60-authguard-omprog.conf:d-om.conf 60-authguard-mmexternal.conf:d-mm.conf; do
     sed -e "s|/usr/local/bin/authguard|$AG_BIN|" -e "s|/etc/authguard/authguard.conf|$T/${f#*:}|" \

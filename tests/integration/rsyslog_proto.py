@@ -3,24 +3,29 @@
 speaks (confirmMessages, transactions), without rsyslog, to stage what a
 real rsyslog only does now and then:
 
-- a COMMIT whose delivery fails (the JSON-lines file is at the process's
+- a message whose delivery fails (the JSON-lines file is at the process's
   file-size limit, so every write fails with EFBIG) is answered with an
-  error line; the batch sent again is written again but counted once;
-- a batch sent again after its confirmation is dropped;
+  error line; sent again, it is written but counted once;
+- a batch sent again after its confirmation is dropped, by the same
+  process and by the next one (the seen file);
+- the message a killed process was writing (its record in the seen file
+  says "writing") is cut from the JSON-lines file and written once;
 - garbage, an oversize line and a message outside a transaction are
   answered normally;
 - mmexternal with an empty environment: one JSON reply per line, nothing
   on stderr, and the one-pass scanner reads escapes as json-c does (a key
-  written with an escape sends the same line through json-c).
+  written with an escape sends the same line through json-c);
+- RFC 3164 messages, whose msg starts with the space after the tag.
 
 Prints one "PASS desc" or "FAIL desc" line per check."""
 import json
 import os
 import resource
+import struct
 import subprocess
 import sys
 
-LIMIT = 64 * 1024
+LIMIT = 1024 * 1024  # above the seen file (256 KiB), which is allocated at start
 
 
 def jm(i, user, port):
@@ -37,7 +42,8 @@ def main():
     out = os.path.join(d, "proto.jsonl")
     conf = os.path.join(d, "proto.conf")
     with open(conf, "w") as f:
-        f.write("[sink.jsonl]\npath = %s\n" % out)
+        f.write("[input.rsyslog]\nseen_file = %s\n[sink.jsonl]\npath = %s\n"
+                % (os.path.join(d, "proto.seen"), out))
     with open(out, "w") as f:
         f.write("x" * LIMIT)  # at the limit: the next write fails
     err = open(os.path.join(d, "proto.stderr"), "w")
@@ -71,14 +77,14 @@ def main():
 
     check("answers OK at start", p.stdout.readline().strip() == "OK")
     b1 = [jm(i, "v%d" % i, 1000 + i) for i in range(3)]
-    replies, c = batch(b1)
-    check("DEFER_COMMIT per message, an error line at a failed COMMIT (%s)" % c,
-          replies == ["OK"] + ["DEFER_COMMIT"] * 3 and c.startswith("ERROR: "))
+    r0, r1 = say("BEGIN TRANSACTION"), say(b1[0])
+    check("a message whose delivery fails is answered with an error line (%s)" % r1,
+          r0 == "OK" and r1.startswith("ERROR: "))
     os.truncate(out, 0)
-    replies, c = batch(b1)
+    replies = [say(x) for x in b1] + [say("COMMIT TRANSACTION")]
     ev = events()
-    check("the batch sent again is confirmed and written once, counted once (%s)" % ev,
-          c == "OK" and ev == {"v0": [1], "v1": [2], "v2": [3]})
+    check("sent again, it is written once, counted once; the rest DEFER_COMMIT (%s)" % ev,
+          replies == ["DEFER_COMMIT"] * 3 + ["OK"] and ev == {"v0": [1], "v1": [2], "v2": [3]})
     b2 = [jm(3, "v3", 1003)]
     batch(b2)
     replies, c = batch(b2)
@@ -88,6 +94,7 @@ def main():
     r1, r2, r3 = say("BEGIN TRANSACTION"), say("not json {"), say("{" + " " * (300 * 1024) + "}")
     check("garbage and a 300 KiB line are answered DEFER_COMMIT",
           [r1, r2, r3, say("COMMIT TRANSACTION")] == ["OK", "DEFER_COMMIT", "DEFER_COMMIT", "OK"])
+    before_v4 = os.path.getsize(out)
     check("a message outside a transaction is confirmed on its own",
           say(jm(4, "v4", 1004)) == "OK" and events().get("v4") == [5])
     p.stdin.close()
@@ -95,9 +102,41 @@ def main():
     err.close()
     log = open(os.path.join(d, "proto.stderr")).read()
     check("reports the re-sent, the dropped and the bad lines",
-          "3 re-sent after a failure" in log and "1 sent again after their confirmation" in log
-          and "2 bad" in log and "1 failed" in log)
+          "1 re-sent after a failure" in log and "1 sent again after their confirmation" in log
+          and "2 bad" in log and "1 failed deliveries" in log)
+    restart(ag, d, conf, out, b1 + b2, jm(4, "v4", 1004), before_v4, events, check)
     mmexternal(ag, d, check)
+
+
+def restart(ag, d, conf, out, batch, last, before_last, events, check):
+    """What a process rsyslog starts after a kill is sent: the batch of a
+    failed COMMIT again, or the message the killed one was writing."""
+    def run(lines):
+        p = subprocess.run([ag, "rsyslog", "-c", conf], input="\n".join(lines) + "\n",
+                           capture_output=True, text=True, timeout=10)
+        return p.stdout.split(), p.stderr
+    before = events()
+    replies, _ = run(["BEGIN TRANSACTION"] + batch + ["COMMIT TRANSACTION"])
+    check("after a restart, a batch already written is dropped (%s)" % events(),
+          replies == ["OK", "OK"] + ["DEFER_COMMIT"] * len(batch) + ["OK"] and events() == before)
+    # The newest record of the seen file back to "writing", as if the
+    # process had died while it wrote `last`, half a line after it.
+    seen = os.path.join(d, "proto.seen")
+    with open(seen, "r+b") as f:
+        ring = f.read()
+        recs = [struct.unpack_from("<QQQQ", ring, i) for i in range(0, len(ring), 32)]
+        at = max(range(len(recs)), key=lambda i: recs[i][1])
+        h, seq_done, _, _ = recs[at]
+        f.seek(at * 32)
+        f.write(struct.pack("<QQQQ", h, seq_done & ~1, before_last, os.stat(out).st_ino))
+    with open(out, "a") as f:
+        f.write('{"class_uid":3002,"half')
+    replies, err = run([last])
+    lines = open(out).read().splitlines()
+    valid = all(ln.startswith("{") and json.loads(ln) for ln in lines)
+    check("the message a killed process was writing is cut and written once, whole (%s)"
+          % events().get("v4"), replies == ["OK", "OK"] and valid
+          and len(events().get("v4", [])) == 1 and "cut " in err)
 
 
 def mmexternal(ag, d, check):
@@ -124,6 +163,17 @@ def mmexternal(ag, d, check):
     check("mmexternal: the scanner decodes escapes as json-c does (%s)" % got,
           all(ua == ub and ua for ua, ub in got)
           and all(x == "{}" for x in out[2 * len(users):]))
+    # rsyslog's RFC 3164 parser (protocol-version 0) leaves the space that
+    # follows the tag in msg: the text after it is what `scan` recognizes.
+    m3164 = ['{"msg": " %s for root from 192.0.2.9 port 22 ssh2", "programname": "sshd", '
+             '"protocol-version": "%s"}' % (w, v) for w, v in (("Failed password", "0"),
+                                                               ("Accepted password", "0"))]
+    r = subprocess.run([ag, "rsyslog", "--mmexternal", "-c", conf], input="\n".join(m3164) + "\n",
+                       capture_output=True, text=True, env={}, timeout=10)
+    kinds = [json.loads(x).get("$!", {}).get("authguard", {}).get("kind")
+             for x in r.stdout.splitlines()]
+    check("RFC 3164 messages (a space before the text) are recognized (%s)" % kinds,
+          kinds == ["auth_failure", "auth_success"])
 
 
 if __name__ == "__main__":

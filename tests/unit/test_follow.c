@@ -1,9 +1,10 @@
-/* test_follow.c - the pieces under `authguard run`'s inputs: lines out of
- * reads that end anywhere (split lines, CRLF, oversize lines, a last line
- * without newline), a followed file through rename and truncation, the
+/* test_follow.c - the pieces under `authguard run`'s inputs (their lines
+ * are split by plugin/lines.c: see test_lines.c): a followed file through
+ * rename and truncation, oversize lines in it, the
  * journal cursor file written atomically, and the file positions: their
  * format, strict parsing, and resuming after a restart (same file,
  * truncated, rewritten, rotated by rename or copytruncate, gone, created). */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -16,14 +17,19 @@
 #include "plugin/journald.h"
 
 struct got {
-    char text[8192];
+    char text[AG_LINE_MAX + 8192];
     size_t len;
     int n;
 };
 
+/* An oversize line (line NULL) shows as "<oversize>". */
 static void collect(void *ud, const char *line, size_t len)
 {
     struct got *g = ud;
+    if (!line) {
+        line = "<oversize>";
+        len = strlen(line);
+    }
     ck_assert_uint_lt(g->len + len + 1, sizeof g->text);
     memcpy(g->text + g->len, line, len);
     g->len += len;
@@ -32,72 +38,46 @@ static void collect(void *ud, const char *line, size_t len)
     g->n++;
 }
 
-static void drain_lines(struct ag_linebuf *lb, struct got *g)
-{
-    const char *line;
-    size_t len;
-    while (ag_linebuf_next(lb, &line, &len))
-        collect(g, line, len);
-}
-
 static void put(int fd, const char *s)
 {
     ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
 }
 
-START_TEST(lines_split_across_reads)
+/* Entries of dir but . and ..: no temporary file left over. */
+static int entries(const char *dir)
 {
-    int p[2];
-    struct ag_linebuf lb;
-    struct got g = {0};
-    const char *line;
-    size_t len;
-    ck_assert_int_eq(pipe(p), 0);
-    ck_assert_int_eq(ag_linebuf_init(&lb), 0);
-    put(p[1], "one\r\ntw");
-    ck_assert_int_gt(ag_linebuf_fill(&lb, p[0]), 0);
-    drain_lines(&lb, &g);
-    ck_assert_str_eq(g.text, "one|");
-    put(p[1], "o\n\nthree");
-    ck_assert_int_gt(ag_linebuf_fill(&lb, p[0]), 0);
-    drain_lines(&lb, &g);
-    ck_assert_str_eq(g.text, "one|two||");
-    close(p[1]);
-    ck_assert_int_eq(ag_linebuf_fill(&lb, p[0]), 0);
-    ck_assert_int_eq(ag_linebuf_rest(&lb, &line, &len), 1);
-    collect(&g, line, len);
-    ck_assert_str_eq(g.text, "one|two||three|");
-    ck_assert_int_eq(ag_linebuf_rest(&lb, &line, &len), 0);
-    close(p[0]);
-    ag_linebuf_free(&lb);
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
 }
-END_TEST
 
-/* A 100 KiB line is dropped and counted once; the lines around it stay. */
-START_TEST(oversize_line_is_skipped)
+static void write_file(const char *path, const char *s);
+static int read_file(const char *path, char *buf, size_t cap);
+
+/* A symbolic link planted where the temporary file used to be made
+ * ("<state>.tmp") to a victim: saving leaves the victim as it was. */
+static void plant_tmp_link(const char *state, const char *victim)
 {
-    char path[] = "/tmp/agfollowXXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    unlink(path);
-    put(fd, "before\n");
-    char *big = malloc(100 * 1024);
-    memset(big, 'A', 100 * 1024);
-    ck_assert_int_eq(write(fd, big, 100 * 1024), 100 * 1024);
-    free(big);
-    put(fd, "\nafter\n");
-    lseek(fd, 0, SEEK_SET);
-    struct ag_linebuf lb;
-    struct got g = {0};
-    ck_assert_int_eq(ag_linebuf_init(&lb), 0);
-    while (ag_linebuf_fill(&lb, fd) > 0)
-        drain_lines(&lb, &g);
-    ck_assert_str_eq(g.text, "before|after|");
-    ck_assert_uint_eq(lb.oversize, 1);
-    ag_linebuf_free(&lb);
-    close(fd);
+    char tmp[128];
+    write_file(victim, "victim\n");
+    ck_assert_int_eq(chmod(victim, 0644), 0);
+    snprintf(tmp, sizeof tmp, "%s.tmp", state);
+    ck_assert_int_eq(symlink(victim, tmp), 0);
 }
-END_TEST
+
+static void victim_untouched(const char *victim)
+{
+    char buf[64];
+    struct stat st;
+    ck_assert_int_eq(read_file(victim, buf, sizeof buf), 7);
+    ck_assert_str_eq(buf, "victim\n");
+    ck_assert_int_eq(lstat(victim, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0644);
+}
 
 static void append(const char *path, const char *s)
 {
@@ -139,6 +119,45 @@ START_TEST(follow_rename_and_truncate)
     ag_follow_close(&f);
     unlink(path);
     unlink(old);
+    rmdir(dir);
+}
+END_TEST
+
+/* A line of exactly AG_LINE_MAX bytes whose newline comes in a later
+ * append is kept, as scan keeps it; one byte longer is reported once as
+ * oversize (to fn, as NULL), at its end, and the position moves past it
+ * only then. */
+START_TEST(follow_line_at_the_limit)
+{
+    char dir[] = "/tmp/agfollowXXXXXX", path[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/auth.log", dir);
+    char *big = malloc(AG_LINE_MAX + 2);
+    memset(big, 'L', AG_LINE_MAX + 1);
+    struct ag_follow f;
+    struct got g = {0};
+    append(path, "");
+    ck_assert_int_eq(ag_follow_open(&f, path, 1), 0);
+    for (size_t extra = 0; extra < 2; extra++) {
+        big[AG_LINE_MAX + extra] = '\0';
+        append(path, big);
+        ag_follow_poll(&f, 1 << 20, collect, &g);
+        ck_assert_int_eq(g.n, 2 * (int)extra);
+        append(path, "\r");
+        ag_follow_poll(&f, 1 << 20, collect, &g);
+        ck_assert_int_eq(g.n, 2 * (int)extra);
+        append(path, "\nnext\n");
+        ag_follow_poll(&f, 1 << 20, collect, &g);
+        big[AG_LINE_MAX + extra] = 'L';
+    }
+    ck_assert_int_eq(g.n, 4);
+    ck_assert_uint_eq(f.lines, 4);
+    ck_assert_ptr_nonnull(strstr(g.text, "|next|<oversize>|next|"));
+    ck_assert_uint_eq(strlen(g.text), AG_LINE_MAX + strlen("|next|<oversize>|next|"));
+    ck_assert_int_eq(f.done, (off_t)(2 * AG_LINE_MAX + 1 + 2 * strlen("\r\nnext\n")));
+    ag_follow_close(&f);
+    free(big);
+    unlink(path);
     rmdir(dir);
 }
 END_TEST
@@ -189,7 +208,7 @@ START_TEST(cursor_file_round_trip)
     ck_assert_int_eq(ag_cursor_read(path, buf, sizeof buf, err, sizeof err), 0);
     ck_assert_int_eq(ag_cursor_write(path, "s=1;i=2", err, sizeof err), 0);
     ck_assert_int_eq(ag_cursor_write(path, "s=1;i=3", err, sizeof err), 0);
-    ck_assert_int_eq(access(tmp, F_OK), -1); /* renamed away, nothing left over */
+    ck_assert_int_eq(entries(dir), 1); /* renamed away, nothing left over */
     ck_assert_int_eq(ag_cursor_read(path, buf, sizeof buf, err, sizeof err), 1);
     ck_assert_str_eq(buf, "s=1;i=3");
     struct stat st;
@@ -214,6 +233,18 @@ static void write_file(const char *path, const char *s)
     ck_assert_int_ge(fd, 0);
     put(fd, s);
     close(fd);
+}
+
+/* The whole file, NUL-terminated: its length. */
+static int read_file(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    ssize_t n = read(fd, buf, cap - 1);
+    ck_assert_int_ge(n, 0);
+    buf[n] = '\0';
+    close(fd);
+    return (int)n;
 }
 
 /* A scratch directory with auth.log in it. */
@@ -673,8 +704,7 @@ START_TEST(position_file_save_and_load)
     ck_assert_int_eq(ag_follow_open(&f[0], sc.path, 0), 0);
     ck_assert_int_eq(ag_follow_open(&f[1], other, 0), 0);
     ck_assert_int_eq(ag_filepos_save(pos_file, f, 2, err, sizeof err), 0);
-    snprintf(tmp, sizeof tmp, "%s.tmp", pos_file);
-    ck_assert_int_eq(access(tmp, F_OK), -1);
+    ck_assert_int_eq(entries(sc.dir), 2); /* auth.log, files.pos: nothing left over */
     ck_assert_int_eq(ag_filepos_load(pos_file, out, 4, &n, err, sizeof err), 0);
     ck_assert_uint_eq(n, 2);
     ck_assert_str_eq(out[0].path, sc.path);
@@ -707,15 +737,57 @@ START_TEST(position_file_save_and_load)
 }
 END_TEST
 
+START_TEST(state_files_never_open_a_planted_link)
+{
+    struct scratch sc;
+    struct ag_follow f;
+    struct ag_filepos out[2];
+    char cursor[96], pos_file[96], victim[96], link[96], buf[AG_JOURNALD_CURSOR_MAX];
+    char err[AG_CONF_ERRLEN] = "";
+    size_t n = 0;
+    scratch_init(&sc);
+    snprintf(cursor, sizeof cursor, "%s/journald.cursor", sc.dir);
+    snprintf(pos_file, sizeof pos_file, "%s/files.pos", sc.dir);
+    snprintf(victim, sizeof victim, "%s/victim", sc.dir);
+    plant_tmp_link(cursor, victim);
+    ck_assert_int_eq(ag_cursor_write(cursor, "s=1;i=9", err, sizeof err), 0);
+    victim_untouched(victim);
+    ck_assert_int_eq(ag_cursor_read(cursor, buf, sizeof buf, err, sizeof err), 1);
+    ck_assert_str_eq(buf, "s=1;i=9");
+
+    write_file(sc.path, "a\nb\n");
+    ck_assert_int_eq(ag_follow_open(&f, sc.path, 0), 0);
+    plant_tmp_link(pos_file, victim);
+    ck_assert_int_eq(ag_filepos_save(pos_file, &f, 1, err, sizeof err), 0);
+    ag_follow_close(&f);
+    victim_untouched(victim);
+    ck_assert_int_eq(ag_filepos_load(pos_file, out, 2, &n, err, sizeof err), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(out[0].off, 4);
+    struct stat st;
+    ck_assert_int_eq(stat(pos_file, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0600);
+    /* victim, auth.log, two state files, two planted links: nothing else */
+    ck_assert_int_eq(entries(sc.dir), 6);
+
+    /* A state file that is itself a link is not read. */
+    snprintf(link, sizeof link, "%s/linked.cursor", sc.dir);
+    ck_assert_int_eq(symlink(cursor, link), 0);
+    ck_assert_int_eq(ag_cursor_read(link, buf, sizeof buf, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "symbolic link"));
+    scratch_free(&sc);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("follow");
     TCase *tc = tcase_create("follow");
-    tcase_add_test(tc, lines_split_across_reads);
-    tcase_add_test(tc, oversize_line_is_skipped);
     tcase_add_test(tc, follow_rename_and_truncate);
+    tcase_add_test(tc, follow_line_at_the_limit);
     tcase_add_test(tc, follow_symlink_retargeted);
     tcase_add_test(tc, cursor_file_round_trip);
+    tcase_add_test(tc, state_files_never_open_a_planted_link);
     tcase_add_test(tc, position_format_round_trip);
     tcase_add_test(tc, position_parse_is_strict);
     tcase_add_test(tc, position_after_complete_lines_only);

@@ -82,6 +82,166 @@ START_TEST(text_safe_escapes_controls)
 }
 END_TEST
 
+/* ---- invisible and bidi characters ----------------------------------------- */
+
+static size_t utf8_put(char *out, uint32_t cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | cp >> 12);
+        out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | cp >> 18);
+    out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+    out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+    out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* Every range a person must not get raw, written out apart from the
+ * table in escape.c so that a range dropped there fails here. */
+static const uint32_t hidden_cp[][2] = {
+    {0x200b, 0x200f}, /* zero-width space, joiners, LRM, RLM */
+    {0x202a, 0x202e}, /* LRE RLE PDF LRO RLO */
+    {0x2066, 0x2069}, /* LRI RLI FSI PDI */
+    {0x2028, 0x2029}, /* line and paragraph separators */
+    {0xfeff, 0xfeff}, /* BOM, zero-width no-break space */
+    {0x061c, 0x061c}, /* Arabic letter mark */
+    {0x180e, 0x180e}, /* Mongolian vowel separator */
+    {0x180b, 0x180f}, /* Mongolian variation selectors */
+    {0x2060, 0x2064}, /* word joiner, invisible operators */
+    {0x206a, 0x206f}, /* deprecated format characters */
+    {0x00ad, 0x00ad}, /* soft hyphen */
+    {0x034f, 0x034f}, /* combining grapheme joiner */
+    {0x115f, 0x1160}, /* Hangul fillers */
+    {0x3164, 0x3164},
+    {0xffa0, 0xffa0},
+    {0xfe00, 0xfe0f}, /* variation selectors */
+    {0xfff9, 0xfffb}, /* interlinear annotation */
+    {0x0600, 0x0605}, /* prepended concatenation marks (Cf) */
+    {0x1d173, 0x1d17a}, /* musical symbol format controls */
+    {0xe0001, 0xe0001}, /* language tag */
+    {0xe0020, 0xe007f}, /* tag characters */
+    {0xe0100, 0xe01ef}, /* variation selectors supplement */
+};
+
+/* Neighbours that are ordinary text and stay as they are. */
+static const uint32_t shown_cp[] = {0x00a0, 0x00e9, 0x0627, 0x200a, 0x2010, 0x2027,
+                                    0x202f, 0x205f, 0x2070, 0x20ac, 0xfe10, 0xfefe,
+                                    0xff21, 0x1f511, 0x4e2d};
+
+static const char *text_of(const char *s, size_t n)
+{
+    struct ag_buf b;
+    ag_buf_init(&b, mem, sizeof mem);
+    ag_buf_text_safe(&b, s, n);
+    return ag_buf_cstr(&b);
+}
+
+/* cp alone, first, in the middle, last, and twice in a row. */
+static void check_hidden_at_every_position(uint32_t cp)
+{
+    char enc[4], in[64], esc[16];
+    size_t el = utf8_put(enc, cp);
+    if (cp < 0x10000)
+        snprintf(esc, sizeof esc, "\\u%04x", (unsigned)cp);
+    else
+        snprintf(esc, sizeof esc, "\\U%08x", (unsigned)cp);
+    static const char *const shapes[][2] = {{"", ""}, {"", "bob"}, {"al", "ice"},
+                                            {"root", ""}, {"a", "\x01"}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        for (int twice = 0; twice < 2; twice++) {
+            size_t n = 0;
+            n += (size_t)snprintf(in + n, sizeof in - n, "%s", shapes[k][0]);
+            memcpy(in + n, enc, el);
+            n += el;
+            if (twice) {
+                memcpy(in + n, enc, el);
+                n += el;
+            }
+            size_t tail = strlen(shapes[k][1]);
+            memcpy(in + n, shapes[k][1], tail);
+            n += tail;
+
+            const char *t = text_of(in, n);
+            ck_assert_msg(memmem(t, strlen(t), enc, el) == NULL,
+                          "U+%04X raw in terminal text: %s", (unsigned)cp, t);
+            const char *e = strstr(t, esc);
+            ck_assert_msg(e != NULL, "U+%04X not shown as %s: %s", (unsigned)cp, esc, t);
+            ck_assert_msg(strncmp(t, shapes[k][0], strlen(shapes[k][0])) == 0, "%s", t);
+            if (twice)
+                ck_assert_ptr_nonnull(strstr(e + strlen(esc), esc));
+
+            const char *j = json_of(in, n);
+            ck_assert_msg(memmem(j, strlen(j), enc, el) == NULL,
+                          "U+%04X raw in JSON: %s", (unsigned)cp, j);
+            assert_json_roundtrip(j, in, n);
+        }
+    }
+}
+
+START_TEST(hidden_characters_escaped_everywhere)
+{
+    for (size_t r = 0; r < sizeof hidden_cp / sizeof hidden_cp[0]; r++) {
+        for (uint32_t cp = hidden_cp[r][0]; cp <= hidden_cp[r][1]; cp++) {
+            ck_assert_msg(ag_unicode_hidden(cp), "U+%04X", (unsigned)cp);
+            check_hidden_at_every_position(cp);
+        }
+    }
+}
+END_TEST
+
+START_TEST(ordinary_characters_kept)
+{
+    char in[32];
+    for (size_t i = 0; i < sizeof shown_cp / sizeof shown_cp[0]; i++) {
+        size_t n = utf8_put(in, shown_cp[i]);
+        memcpy(in + n, "x", 2);
+        ck_assert_msg(!ag_unicode_hidden(shown_cp[i]), "U+%04X", (unsigned)shown_cp[i]);
+        ck_assert_str_eq(text_of(in, n + 1), in);
+        const char *j = json_of(in, n + 1);
+        ck_assert_msg(memmem(j, strlen(j), in, n + 1) != NULL, "U+%04X escaped in JSON: %s",
+                      (unsigned)shown_cp[i], j);
+    }
+    for (uint32_t cp = 0x20; cp < 0x7f; cp++)
+        ck_assert(!ag_unicode_hidden(cp));
+}
+END_TEST
+
+/* The example of the report: a right-to-left override turns "txt.exe"
+ * into what reads as "exe.txt". Exact renderings, both outputs. */
+START_TEST(rlo_in_a_name_exact)
+{
+    const char in[] = "admin\xe2\x80\xaeloot\xe2\x81\xa6x\xf3\xa0\x80\x81";
+    ck_assert_str_eq(text_of(in, sizeof in - 1), "admin\\u202eloot\\u2066x\\U000e0001");
+    ck_assert_str_eq(json_of(in, sizeof in - 1),
+                     "\"admin\\u202eloot\\u2066x\\udb40\\udc01\"");
+}
+END_TEST
+
+START_TEST(text_visible_escapes_once)
+{
+    /* A summary line whose builder escaped the name already: it passes as
+     * it is, and what is unsafe in it is still escaped. */
+    struct ag_buf b;
+    ag_buf_init(&b, mem, sizeof mem);
+    const char in[] = "Users tried: \"adm\\u202ein\\\\x\" \xe2\x80\xae\x1b[1m";
+    ag_buf_text_visible(&b, in, sizeof in - 1);
+    ck_assert_str_eq(ag_buf_cstr(&b),
+                     "Users tried: \"adm\\u202ein\\\\x\" \\u202e\\x1b[1m");
+}
+END_TEST
+
 START_TEST(buf_overflow_is_flagged_not_written)
 {
     char small[8];
@@ -191,6 +351,10 @@ static Suite *suite(void)
     tcase_add_test(tc, json_invalid_utf8_replaced);
     tcase_add_test(tc, json_valid_utf8_kept_c1_escaped);
     tcase_add_test(tc, text_safe_escapes_controls);
+    tcase_add_test(tc, text_visible_escapes_once);
+    tcase_add_test(tc, hidden_characters_escaped_everywhere);
+    tcase_add_test(tc, ordinary_characters_kept);
+    tcase_add_test(tc, rlo_in_a_name_exact);
     tcase_add_test(tc, buf_overflow_is_flagged_not_written);
     tcase_add_test(tc, time_format);
     suite_add_tcase(s, tc);
