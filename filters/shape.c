@@ -165,9 +165,7 @@ int ag_shape_back(const struct ag_shape *s, const char *p, const char *e, const 
             continue;
         }
         const struct ag_shape_op *L = &s->op[i - 1];
-        const char *sp = q;
-        while (sp > p && sp[-1] != ' ')
-            sp--;
+        const char *sp = ag_word_start(p, q);
         if (sp == p)
             return 0; /* no space for the literal's */
         const char *t = sp - 1 + (L->len - L->last_sp);
