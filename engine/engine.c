@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/conn.h"
 #include "engine/recent.h"
 #include "engine/rules.h"
 #include "engine/table.h"
@@ -36,6 +37,8 @@
 #define SYNC_TICK_S 60
 /* Findings one event can raise in synchronous mode before some are dropped. */
 #define MAX_TRIPS_PER_EVENT 8
+/* Connections whose attempt is remembered (conn.h): 8 bytes each. */
+#define CONN_SLOTS (1u << 16)
 
 struct qcell {
     _Atomic uint64_t seq;
@@ -52,6 +55,7 @@ struct ag_engine {
     struct ag_pairs *pairs;
     struct ag_open *open;
     struct ag_recent *recent;
+    struct ag_conns *conns;
     struct ag_cidr *allow;
 
     int64_t width_ms[AG_RULE_COUNT];
@@ -235,7 +239,8 @@ size_t ag_engine_memory(const struct ag_engine *e)
 {
     size_t n = sizeof(*e) + sizeof(*e->stats) + ag_table_memory(e->table) +
                ag_pairs_memory(e->pairs) + ag_open_memory(e->open) +
-               ag_recent_memory(e->recent) + e->cfg.n_allowlist * sizeof(struct ag_cidr);
+               ag_recent_memory(e->recent) + ag_conns_memory(e->conns) +
+               e->cfg.n_allowlist * sizeof(struct ag_cidr);
     if (e->q != NULL)
         n += queue_bytes(e);
     if (e->wf != NULL)
@@ -269,6 +274,8 @@ static int build_parts(struct ag_engine *e, char *err, size_t errlen)
                                       : e->cfg.recent_per_stripe;
     if (ag_recent_new(&e->recent, stripes, per) != 0)
         return fail(err, errlen, "recent events: cannot allocate %u x %u", stripes, per);
+    if (ag_conns_new(&e->conns, CONN_SLOTS) != 0)
+        return fail(err, errlen, "connections: cannot allocate %u entries", CONN_SLOTS);
     if (e->cfg.synchronous)
         return 0;
     e->qmask = e->cfg.finding_queue - 1;
@@ -385,6 +392,7 @@ void ag_engine_free(struct ag_engine *e)
     ag_pairs_free(e->pairs);
     ag_open_free(e->open);
     ag_recent_free(e->recent);
+    ag_conns_free(e->conns);
     free(e->q);
     free(e->wf);
     free(e->allow);
@@ -942,6 +950,67 @@ static int allowlisted(const struct ag_engine *e, const struct ag_addr *a)
     return 0;
 }
 
+/* The connection a line belongs to: a keyed hash of the reporting host,
+ * the sshd pid, the source address and port. 0 when the line lacks one
+ * (old sshd forms without a port, lines without a pid). */
+static uint64_t connection_id(const struct feed *f)
+{
+    const struct ag_event *ev = f->ev;
+    if (ev->pid == 0 || ev->src_port == 0 || ev->src.af == AG_AF_NONE)
+        return 0;
+    const uint64_t *k = ag_table_hash_key(f->e->table);
+    struct {
+        uint64_t host;
+        uint32_t pid;
+        uint16_t port;
+        uint8_t af;
+        uint8_t b[16];
+    } c;
+    memset(&c, 0, sizeof(c));
+    c.host = ev->host.len > 0 && (uint32_t)ev->host.off + ev->host.len <= ev->line_len
+                 ? ag_hash64(k, ag_span_ptr(ev, ev->host), ev->host.len)
+                 : 0;
+    c.pid = ev->pid;
+    c.port = ev->src_port;
+    c.af = ev->src.af;
+    memcpy(c.b, ev->src.b, sizeof(c.b));
+    uint64_t id = ag_hash64(k, &c, sizeof(c));
+    return id ? id : 1;
+}
+
+/* An attempt counts once, whichever of its connection's lines arrive
+ * (conn.h): a line that announces or closes it ("Invalid user", "Connection
+ * closed by invalid user ... [preauth]", AG_EVF_ANNOUNCE) counts when it is
+ * the first, and the first Failed line after an announcing one folds into
+ * it. Every further Failed line is another guess. Lines without a
+ * connection keep their flags: an announcement is then an echo. */
+static void one_per_connection(struct feed *f)
+{
+    const struct ag_event *ev = f->ev;
+    int announce = (ev->flags & AG_EVF_ANNOUNCE) != 0;
+    int guess = f->failure && !f->echo;
+    if (!announce && !guess)
+        return;
+    uint64_t id = connection_id(f);
+    if (id == 0) {
+        /* no connection to fold into: an announcement stays an echo, a
+         * closing line the probe it was */
+        if (announce && !f->failure)
+            f->echo = (ev->flags & AG_EVF_ECHO) != 0;
+        return;
+    }
+    if (announce) {
+        /* a line of an attempt (a closing one too, of a probe kind): the
+         * attempt itself when first, else an echo of it, context either way */
+        f->echo = !ag_conns_counts(f->e->conns, id, AG_CONN_FOLDS, f->t);
+        f->failure = 1;
+        f->preauth = 0;
+        f->invalid = (ev->flags & AG_EVF_INVALID_USER) || ev->kind == AG_EV_INVALID_USER;
+        return;
+    }
+    f->echo = !ag_conns_counts(f->e->conns, id, AG_CONN_GUESS, f->t);
+}
+
 static void classify(struct feed *f)
 {
     const struct ag_event *ev = f->ev;
@@ -956,7 +1025,8 @@ static void classify(struct feed *f)
     /* An echo repeats an attempt another line already stands for (PAM's
      * line before sshd's, "PAM N more", sudo's PAM line before its own):
      * it goes into the context and the distinct counts, never the tallies. */
-    f->echo = (ev->flags & AG_EVF_ECHO) != 0;
+    f->echo = (ev->flags & (AG_EVF_ECHO | AG_EVF_ANNOUNCE)) != 0;
+    one_per_connection(f);
     f->tally = f->failure && !f->echo;
     /* A key cannot be guessed, and clients offer several before the one
      * that works ("Failed publickey" then "Accepted publickey"): such

@@ -85,7 +85,15 @@ enum ag_method {
  * a log that only carries the PAM lines (UsePAM with sshd logging at QUIET)
  * still has them as events. */
 #define AG_EVF_ECHO            0x20
-
+/* A line that announces or closes a connection's attempt ("Invalid user
+ * X", "User X not allowed", "Connection closed by invalid user X ...
+ * [preauth]", "Disconnecting invalid user X ...: Too many authentication
+ * failures"): the engine counts it as the attempt when it is the first line
+ * of its connection (host, pid, address, port) to arrive, and folds it (and
+ * the first Failed line after an announcing one) into the attempt already
+ * counted otherwise (engine/conn.h), so an attempt counts once whichever of
+ * its lines arrive. */
+#define AG_EVF_ANNOUNCE        0x40
 struct ag_event {
     int64_t time_ms;         /* event time, epoch ms (UTC) */
     const char *line;        /* the whole original line; not NUL-terminated */

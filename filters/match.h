@@ -24,6 +24,81 @@ static inline int ag_is_digit(char c)
     return (unsigned char)(c - '0') < 10;
 }
 
+/* Whether n bytes at a and b are equal: memcmp() for the short, variable
+ * lengths of the catalogue's literals, without a call, in word loads. */
+static inline int ag_bytes_eq(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t u, v, w, z;
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        memcpy(&w, a + n - 4, 4);
+        memcpy(&z, b + n - 4, 4);
+        return u == v && w == z;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+/* The first byte in [p, e) that is a or b, or e: eight bytes a step where
+ * the line allows (a token of the catalogue is a few to a few dozen). */
+static inline const char *ag_find_either(const char *p, const char *e, char a, char b)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    const uint64_t ma = ones * (unsigned char)a, mb = ones * (unsigned char)b;
+    while (e - p >= 8) {
+        uint64_t w, x, y;
+        memcpy(&w, p, 8);
+        x = w ^ ma;
+        y = w ^ mb;
+        uint64_t hit = ((x - ones) & ~x & highs) | ((y - ones) & ~y & highs);
+        if (hit != 0)
+            return p + (__builtin_ctzll(hit) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < e && *p != a && *p != b)
+        p++;
+    return p;
+}
+
+/* The start of the word that ends at q: just after the last space in
+ * [p, q), or p. Eight bytes a step backwards, with the exact per-byte test
+ * (the cheaper one can flag a byte above a real match). */
+static inline const char *ag_word_start(const char *p, const char *q)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t lows = 0x7F7F7F7F7F7F7F7FULL, spaces = 0x2020202020202020ULL;
+    while (q - p >= 8) {
+        uint64_t w;
+        memcpy(&w, q - 8, 8);
+        uint64_t x = w ^ spaces;
+        uint64_t hit = ~(((x & lows) + lows) | x | lows);
+        if (hit != 0)
+            return q - 8 + (63 - __builtin_clzll(hit)) / 8 + 1;
+        q -= 8;
+    }
+#endif
+    while (q > p && q[-1] != ' ')
+        q--;
+    return q;
+}
+
 static inline int ag_starts(const char *p, const char *e, const char *lit, size_t n)
 {
     return (size_t)(e - p) >= n && memcmp(p, lit, n) == 0;
@@ -72,7 +147,7 @@ static inline const char *ag_rfind(const char *p, const char *e, const char *lit
         const char *c = memrchr(p, lit[0], (size_t)(last - p) + 1);
         if (c == NULL)
             return NULL;
-        if (memcmp(c, lit, n) == 0)
+        if (ag_bytes_eq(c, lit, n))
             return c;
         if (c == p)
             return NULL;

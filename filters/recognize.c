@@ -8,21 +8,32 @@
  * refusal, reach a recognizer. */
 #include "filters/recognize.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "filters/login.h"
+#include "filters/catalogue.h"
 #include "filters/match.h"
-#include "filters/pam.h"
-#include "filters/sshd.h"
-#include "filters/su.h"
-#include "filters/sudo.h"
 
-enum family { FAM_OTHER, FAM_SSHD, FAM_SUDO, FAM_SU, FAM_LOGIN };
+enum family { FAM_OTHER, FAM_SSHD, FAM_SUDO, FAM_SU, FAM_LOGIN, FAM_PAM_OLD };
 
 void ag_parser_init(struct ag_parser *p)
 {
     ag_tzcache_init(&p->tz);
     memset(&p->st, 0, sizeof p->st);
+    unsigned bad = 0;
+    if (ag_catalogue_init(&p->cat, &bad) < 0) {
+        /* A row that does not compile is a build defect the unit tests
+         * catch; never run with part of the catalogue missing. */
+        fprintf(stderr, "authguard: catalogue row %u does not compile\n", bad);
+        abort();
+    }
+}
+
+/* Linux-PAM before 0.99 logged under "SERVICE(pam_unix)" as its tag. */
+static int old_pam_tag(const char *s, size_t n)
+{
+    return n > 10 && memcmp(s + n - 10, "(pam_unix)", 10) == 0;
 }
 
 /* The program families we read, by exact tag. sshd-session and sshd-auth
@@ -44,7 +55,7 @@ static enum family program_family(const char *s, size_t n)
     case 12:
         return memcmp(s, "sshd-session", 12) == 0 ? FAM_SSHD : FAM_OTHER;
     default:
-        return FAM_OTHER;
+        return old_pam_tag(s, n) ? FAM_PAM_OLD : FAM_OTHER;
     }
 }
 
@@ -53,35 +64,97 @@ static int starts_pam(const char *m, const char *e)
     return ag_starts(m, e, AG_LIT("pam_"));
 }
 
-/* Runs the recognizer for the event's program. Returns 1 for an event, 0
+/* "pam_MODULE(SERVICE:auth)", "pam_MODULE(auth)" or "pam_unix: ": the
+ * module and service are short, so the check looks at the first bytes only;
+ * session, account and password lines (most PAM lines) stop here. Looks for
+ * "auth): " by its ')', of which a PAM line has one or two. */
+static int pam_auth_line(const char *m, const char *e)
+{
+    size_t n = (size_t)(e - m) < 80 ? (size_t)(e - m) : 80;
+    const char *end = m + n;
+    for (const char *q = m + 4; q + 3 <= end; q++) {
+        q = memchr(q, ')', (size_t)(end - q) - 2);
+        if (q == NULL)
+            break;
+        if (memcmp(q - 4, "auth", 4) == 0 && q[1] == ':' && q[2] == ' ')
+            return 1;
+    }
+    return ag_starts(m, e, AG_LIT("pam_unix: "));
+}
+
+/* rsyslog's reduction "message repeated N times: [ MSG]" stands for N
+ * copies of MSG: narrows [*m, *e) to MSG and returns N, else 1. */
+static unsigned repeated(const char **m, const char **e)
+{
+    const char *p = *m;
+    uint32_t n;
+    if (!ag_skip(&p, *e, AG_LIT("message repeated ")) ||
+        ag_take_uint(&p, *e, 5, 65535, &n) < 0 || n == 0 ||
+        !ag_skip(&p, *e, AG_LIT(" times: [")) || (*e)[-1] != ']')
+        return 1;
+    ag_skip(&p, *e, AG_LIT(" "));
+    *m = p;
+    *e -= 1;
+    return n;
+}
+
+/* sshd's framing around a known message: " [preauth]" after it (flagged),
+ * and the "error: " or "fatal: " level prefix of newer versions before it. */
+static void sshd_frame(struct ag_event *ev, const char **m, const char **e)
+{
+    if (ag_chop(*m, e, AG_LIT(" [preauth]")))
+        ev->flags |= AG_EVF_PREAUTH;
+    if (!ag_skip(m, *e, AG_LIT("error: ")))
+        ag_skip(m, *e, AG_LIT("fatal: "));
+}
+
+static int match_family(const struct ag_catalogue *c, enum ag_family f, struct ag_event *ev,
+                        const char *m, const char *e, int *row)
+{
+    *row = ag_catalogue_match(c, f, ev, m, e);
+    return *row >= 0 && ev->kind != AG_EV_NONE;
+}
+
+static const enum ag_family cat_family[] = {
+    [FAM_SSHD] = AG_FAM_SSHD, [FAM_SUDO] = AG_FAM_SUDO, [FAM_SU] = AG_FAM_SU,
+    [FAM_LOGIN] = AG_FAM_LOGIN, [FAM_PAM_OLD] = AG_FAM_PAM_OLD,
+};
+
+/* Runs the catalogue for the event's program. Returns 1 for an event, 0
  * for a line that is not one; *auth says whether the program was an auth
  * program (for st.auth_other). */
-static int dispatch(struct ag_event *ev, int *auth)
+static int dispatch(const struct ag_catalogue *c, struct ag_event *ev, int *auth, int *row)
 {
     const char *m = ag_msg_begin(ev);
     const char *e = ag_msg_end(ev);
-    enum family fam = program_family(ev->line + ev->program.off, ev->program.len);
+    const char *prog = ev->line + ev->program.off;
+    enum family fam = program_family(prog, ev->program.len);
     *auth = fam != FAM_OTHER;
+    while (e > m && e[-1] == ' ')
+        e--; /* trailing spaces some relays add */
     if (m == e)
         return 0;
-    if (*m == 'p' && starts_pam(m, e))
-        return ag_pam_recognize(ev);
-    switch (fam) {
-    case FAM_SSHD:
-        return ag_sshd_recognize(ev);
-    case FAM_SUDO:
-        return ag_sudo_recognize(ev);
-    case FAM_SU:
-        return ag_su_recognize(ev);
-    case FAM_LOGIN:
-        return ag_login_recognize(ev);
-    case FAM_OTHER:
-        /* libwrap refusals are logged by whichever daemon was refused. */
-        if (*m == 'r')
-            return ag_sshd_recognize(ev);
+    unsigned n = repeated(&m, &e);
+    if (m == e)
         return 0;
+    int hit = 0;
+    if (*m == 'p' && starts_pam(m, e) && pam_auth_line(m, e))
+        hit = match_family(c, AG_FAM_PAM, ev, m, e, row);
+    else if (*m == 'r' && ag_starts(m, e, AG_LIT("refused connect from ")))
+        hit = match_family(c, AG_FAM_TCPW, ev, m, e, row);
+    if (!hit && *row < 0 && fam != FAM_OTHER) {
+        if (fam == FAM_SSHD)
+            sshd_frame(ev, &m, &e);
+        else if (fam == FAM_SUDO)
+            while (m < e && *m == ' ')
+                m++; /* sudo pads the user name to line up its columns */
+        else if (fam == FAM_PAM_OLD)
+            ev->service = ag_span_at(ev, prog, prog + ev->program.len - 10);
+        hit = match_family(c, cat_family[fam], ev, m, e, row);
     }
-    return 0;
+    if (hit && n > 1)
+        ev->count = (uint16_t)(ev->count * n > 65535 ? 65535 : ev->count * n);
+    return hit;
 }
 
 static void event_base(struct ag_event *ev, const char *line, size_t len)
@@ -96,7 +169,8 @@ static void event_base(struct ag_event *ev, const char *line, size_t len)
 static int finish(struct ag_parser *p, struct ag_event *ev)
 {
     int auth = 0;
-    if (dispatch(ev, &auth)) {
+    p->last_row = -1;
+    if (dispatch(&p->cat, ev, &auth, &p->last_row)) {
         p->st.events++;
         p->st.by_kind[ev->kind < AG_EV_KIND_COUNT ? ev->kind : AG_EV_NONE]++;
         return AG_PARSE_EVENT;
@@ -147,6 +221,7 @@ int ag_parse_line(struct ag_parser *p, const char *line, size_t len, int64_t arr
                   struct ag_event *ev)
 {
     p->st.lines++;
+    p->last_row = -1;
     if (reject_line(p, line, len))
         return AG_PARSE_UNPARSED;
     struct ag_syslog_hdr h;
@@ -236,6 +311,7 @@ int ag_parse_message(struct ag_parser *p, const char *program, size_t plen, uint
                      const char *msg, size_t mlen, struct ag_event *ev)
 {
     p->st.lines++;
+    p->last_row = -1;
     struct layout lay;
     if (assemble(p->scratch, sizeof p->scratch, program, plen, pid, host, hlen, msg, mlen,
                  &lay) < 0) {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "catalogue.h"
 #include "event.h"
 #include "syslog.h"
 
@@ -37,6 +38,8 @@ struct ag_parser {
     struct ag_tzcache tz;
     struct ag_parse_stats st;
     char scratch[AG_LINE_MAX]; /* ag_parse_message() assembles a line here */
+    struct ag_catalogue cat;   /* the rows, compiled at init */
+    int last_row;              /* catalogue row of the last line, -1 for none */
 };
 
 void ag_parser_init(struct ag_parser *p);

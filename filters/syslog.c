@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "filters/match.h"
+
 #define SECS_PER_DAY 86400
 #define MS_PER_DAY (SECS_PER_DAY * 1000LL)
 
@@ -149,6 +151,16 @@ static int fraction_ms(const char *s, size_t len, size_t *i)
         return 0;
     size_t j = *i + 1;
     int ms = 0, nd = 0;
+    /* The usual three or more digits: read three at fixed offsets, then
+     * skip the rest, one test per byte. */
+    if (len - j >= 3 && is_digit(s[j]) && is_digit(s[j + 1]) && is_digit(s[j + 2])) {
+        ms = (s[j] - '0') * 100 + (s[j + 1] - '0') * 10 + (s[j + 2] - '0');
+        j += 3;
+        while (j < len && is_digit(s[j]))
+            j++;
+        *i = j;
+        return ms;
+    }
     while (j < len && is_digit(s[j])) {
         if (nd < 3)
             ms = ms * 10 + (s[j] - '0');
@@ -325,11 +337,22 @@ static int finish_iso_time(struct ag_tzcache *tz, const char *s, size_t len, siz
     size_t j = *i + 19;
     int ms = fraction_ms(s, len, &j);
     int32_t off = 0;
-    int z = zone_offset(s, len, &j, &off);
-    if (z < 0)
-        return -1;
-    if (z > 0) /* no zone: the local one */
-        off = tz_offset(tz, wall_s);
+    if (tz->iso_zone_ok && len - j >= 6 && memcmp(s + j, tz->iso_zone, 6) == 0) {
+        off = tz->iso_zone_off;
+        j += 6;
+    } else {
+        size_t z0 = j;
+        int z = zone_offset(s, len, &j, &off);
+        if (z < 0)
+            return -1;
+        if (z > 0) /* no zone: the local one */
+            off = tz_offset(tz, wall_s);
+        else if (j - z0 == 6 && s[z0 + 3] == ':') {
+            memcpy(tz->iso_zone, s + z0, 6);
+            tz->iso_zone_off = off;
+            tz->iso_zone_ok = 1;
+        }
+    }
     *out_ms = (wall_s - off) * 1000 + ms;
     *i = j;
     return 0;
@@ -387,26 +410,72 @@ static uint32_t pid_value(const char *p, size_t n)
     return v > UINT32_MAX ? 0 : (uint32_t)v;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR_ONES 0x0101010101010101ULL
+#define SWAR_HIGHS 0x8080808080808080ULL
+/* Nonzero where a byte of w equals the byte of m (a byte repeated 8 times):
+ * the high bit of that byte, exact for the lowest such byte. */
+static inline uint64_t swar_eq(uint64_t w, uint64_t m)
+{
+    uint64_t x = w ^ m;
+    return (x - SWAR_ONES) & ~x & SWAR_HIGHS;
+}
+#endif
+
+/* The first byte in [p, e) that is a, b or c, or e: eight bytes a step
+ * where the line allows, since every line's host and tag are scanned. */
+static const char *find_any3(const char *p, const char *e, char a, char b, char c)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ma = SWAR_ONES * (unsigned char)a, mb = SWAR_ONES * (unsigned char)b,
+                   mc = SWAR_ONES * (unsigned char)c;
+    while (e - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t hit = swar_eq(w, ma) | swar_eq(w, mb) | swar_eq(w, mc);
+        if (hit != 0)
+            return p + (__builtin_ctzll(hit) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < e && *p != a && *p != b && *p != c)
+        p++;
+    return p;
+}
+
+/* "[pid]" with s[i] == '[': the pid (0 when not all digits) and the offset
+ * after ']', or -1 when no ']' comes within PID_FIELD_MAX bytes. */
+static int parse_pid(const char *s, size_t len, size_t *i, uint32_t *pid)
+{
+    size_t p0 = ++*i, k = p0;
+    size_t plim = len - k < PID_FIELD_MAX ? len : k + PID_FIELD_MAX;
+    uint64_t v = 0;
+    while (k < plim && is_digit(s[k]))
+        v = v * 10 + (uint64_t)(s[k++] - '0'); /* at most 16 digits: no overflow */
+    if (k < plim && s[k] == ']') {
+        *pid = k - p0 == 0 || k - p0 > 10 || v > UINT32_MAX ? 0 : (uint32_t)v;
+    } else {
+        while (k < plim && s[k] != ']')
+            k++;
+        if (k >= plim)
+            return -1;
+        *pid = 0; /* letters, "pid.tid": not a pid */
+    }
+    *i = k + 1;
+    return 0;
+}
+
 /* "prog[pid]: " or "prog: " at s[*i]; sets program, pid and msg. */
 static int parse_tag(const char *s, size_t len, size_t i, struct ag_syslog_hdr *h)
 {
     size_t start = i;
     size_t lim = len - i < TAG_MAX ? len : i + TAG_MAX;
-    while (i < lim && s[i] != '[' && s[i] != ':' && s[i] != ' ')
-        i++;
+    i = (size_t)(find_any3(s + i, s + lim, '[', ':', ' ') - s);
     if (i == start || i >= lim)
         return -1;
     h->program = span_of(start, i - start);
-    if (s[i] == '[') {
-        size_t p0 = ++i;
-        size_t plim = len - i < PID_FIELD_MAX ? len : i + PID_FIELD_MAX;
-        while (i < plim && s[i] != ']')
-            i++;
-        if (i >= plim)
-            return -1;
-        h->pid = pid_value(s + p0, i - p0);
-        i++;
-    }
+    if (s[i] == '[' && parse_pid(s, len, &i, &h->pid) < 0)
+        return -1;
     if (i >= len || s[i] != ':')
         return -1;
     i++;
@@ -418,20 +487,26 @@ static int parse_tag(const char *s, size_t len, size_t i, struct ag_syslog_hdr *
 
 /* After a BSD or ISO time: "host tag: msg". Some local writers omit the
  * host ("Nov  9 04:07:51 sshd[1]: ..."); a first token that already carries
- * the tag's '[' or ':' is taken as the tag. */
+ * the tag's '[' or ':' is taken as the tag. One scan finds the token's
+ * first space or '['. */
 static int parse_host_and_tag(const char *s, size_t len, size_t i, struct ag_syslog_hdr *h)
 {
     if (i >= len || s[i] != ' ')
         return -1;
     i++;
-    size_t tok, tlen, after = i;
-    if (next_token(s, len, &after, &tok, &tlen) < 0)
-        return -1;
-    const char *t = s + tok;
-    if (t[tlen - 1] == ':' || memchr(t, '[', tlen) != NULL)
+    const char *t = s + i, *e = s + len;
+    const char *q = ag_find_either(t, e, ' ', '[');
+    if (q == e || q == t)
+        return -1; /* no space after it, or an empty token */
+    if (*q == '[') {
+        if (memchr(q, ' ', (size_t)(e - q)) == NULL)
+            return -1; /* a token without a space after it */
         return parse_tag(s, len, i, h);
-    h->host = span_of(tok, tlen);
-    return parse_tag(s, len, after, h);
+    }
+    if (q[-1] == ':')
+        return parse_tag(s, len, i, h);
+    h->host = span_of(i, (size_t)(q - t));
+    return parse_tag(s, len, (size_t)(q - s) + 1, h);
 }
 
 /* An RFC 5424 header field: "-" is the nil value. */

@@ -33,6 +33,11 @@ struct ag_tzcache {
      * 16-byte compare and two digits. */
     char iso_minute[16];
     int64_t iso_minute_s;             /* days * 86400 + HH * 3600 + MM * 60 */
+    /* The last "+hh:mm" zone seen after an ISO time and its offset: a log
+     * keeps one zone, so the zone costs one 6-byte compare. */
+    char iso_zone[6];
+    uint8_t iso_zone_ok;              /* iso_zone holds a zone */
+    int32_t iso_zone_off;             /* seconds east of UTC */
 };
 
 void ag_tzcache_init(struct ag_tzcache *tz);

@@ -6,6 +6,7 @@
 #include "plugin/authguard.h"
 #include "plugin/bench.h"
 #include "plugin/confdoc.h"
+#include "plugin/recognition.h"
 #include "plugin/run.h"
 #include "plugin/rsyslog.h"
 #include "plugin/scan.h"
@@ -19,6 +20,7 @@ struct command {
 static const struct command commands[] = {
     {"scan", ag_scan_main, "recognize auth events in log files or stdin"},
     {"bench", ag_bench_main, "measure recognizer throughput on a log file"},
+    {"catalogue", ag_catalogue_main, "print the message shapes authguard recognises (--markdown)"},
     {"rsyslog", ag_rsyslog_main, "rsyslog omprog / mmexternal program (stdin/stdout)"},
     {"run", ag_run_main, "the daemon: journald, files, stdin -> sinks (-c FILE)"},
     {"check-config", ag_check_config_main, "validate a configuration file"},

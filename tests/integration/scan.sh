@@ -227,6 +227,20 @@ rc=0
 tap_is "an unknown sink key is refused" 2 "$rc"
 tap_grep "the error names the sink key" 'sinkbad.conf:3: \[sink.jsonl\] format: unknown key' "$T/sinkbad.err"
 
+# docs/recognition.md's table is the catalogue's own output.
+"$AG_BIN" catalogue --markdown >"$T/catalogue.md"
+sed -n '/^<!-- catalogue:begin/,/^<!-- catalogue:end -->/p' "$S/docs/recognition.md" | sed '1d;$d' >"$T/doc_catalogue.md"
+tap_grep "catalogue --markdown prints a table" '^\| sshd \| `Failed %m for %u from %h port %p ssh2` \|' "$T/catalogue.md"
+if cmp -s "$T/catalogue.md" "$T/doc_catalogue.md"; then
+    tap_pass "docs/recognition.md's table equals authguard catalogue --markdown"
+else
+    tap_fail "docs/recognition.md's table equals authguard catalogue --markdown"
+    diff "$T/doc_catalogue.md" "$T/catalogue.md" | head -10 | sed 's/^/#   /'
+fi
+rc=0
+"$AG_BIN" catalogue --nonsense >/dev/null 2>"$T/cat.err" || rc=$?
+tap_is "catalogue refuses an unknown argument" 2 "$rc"
+
 # -- every command has a real --help ------------------------------------------------
 for cmd in scan bench rsyslog run check-config aggregate; do
     "$AG_BIN" "$cmd" --help >"$T/help.$cmd" 2>&1 && rc=0 || rc=$?

@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "engine/rules.h"
 #include "engine/table.h"
+#include "filters/recognize.h"
 
 #define T0 1700000000000LL
 #define SEC 1000LL
@@ -276,6 +277,148 @@ START_TEST(invalid_user_announcements_still_count_as_distinct_users)
     ck_assert_int_eq(count_rule(&c, AG_RULE_ENUMERATION), 1);
     ck_assert_uint_eq(first_of(&c, AG_RULE_ENUMERATION)->counts.failures, 0);
     done(e, &c);
+}
+END_TEST
+
+/* ---- one attempt per connection ------------------------------------------ */
+
+/* Real sshd lines through the recognizer into the engine: "SS" is the
+ * second of the minute, then the pid and the rest of the message. */
+static void feed_sshd(struct ag_engine *e, struct ag_parser *p, int s, unsigned pid,
+                      const char *msg)
+{
+    char line[400];
+    snprintf(line, sizeof(line), "2026-11-01T00:%02d:%02d.000000+00:00 web-01 sshd[%u]: %s",
+             s / 60, s % 60, pid, msg);
+    struct ag_event ev;
+    int rc = ag_parse_line(p, line, strlen(line), 0, &ev);
+    ck_assert_msg(rc == AG_PARSE_EVENT, "no event for: %s", line);
+    ck_assert_int_eq(ag_engine_feed(e, &ev), 0);
+}
+
+static struct ag_parser *new_parser(void)
+{
+    struct ag_parser *p = malloc(sizeof(*p));
+    ck_assert_ptr_nonnull(p);
+    ag_parser_init(p);
+    ag_tzcache_set_fixed(&p->tz, 0);
+    return p;
+}
+
+/* A key-only server: a bot's attempt is "Invalid user" then "Connection
+ * closed by invalid user ... [preauth]". Ten in ten seconds from one source
+ * over three names are ten attempts: a brute force, not only a scan. */
+START_TEST(key_only_bot_attempts_raise_a_bruteforce)
+{
+    struct capture c;
+    struct ag_engine *e = engine_with(&c, NULL);
+    struct ag_parser *p = new_parser();
+    const char *users[] = {"admin", "oracle", "ubuntu"};
+    char msg[200];
+    for (int i = 0; i < 10; i++) {
+        unsigned pid = 5000 + (unsigned)i, port = 40000 + (unsigned)i;
+        snprintf(msg, sizeof(msg), "Invalid user %s from 203.0.113.61 port %u", users[i % 3],
+                 port);
+        feed_sshd(e, p, i, pid, msg);
+        snprintf(msg, sizeof(msg),
+                 "Connection closed by invalid user %s 203.0.113.61 port %u [preauth]",
+                 users[i % 3], port);
+        feed_sshd(e, p, i, pid, msg);
+    }
+    ck_assert_int_eq(count_rule(&c, AG_RULE_BRUTEFORCE), 1);
+    ck_assert_uint_eq(c.last_counts.failures, 10);
+    done(e, &c);
+    free(p);
+}
+END_TEST
+
+/* An attempt whose only line to arrive is its closing one counts once; a
+ * second closing line of the same connection adds nothing. */
+START_TEST(attempt_seen_only_by_its_closing_line_counts_once)
+{
+    struct capture c;
+    struct ag_engine *e = engine_with(&c, NULL);
+    struct ag_parser *p = new_parser();
+    feed_sshd(e, p, 1, 7001,
+              "Connection closed by invalid user pi 203.0.113.62 port 51000 [preauth]");
+    ck_assert_uint_eq(c.last_counts.failures, 1);
+    feed_sshd(e, p, 1, 7001, "Disconnected from invalid user pi 203.0.113.62 port 51000 [preauth]");
+    ck_assert_uint_eq(c.last_counts.failures, 1);
+    /* another connection from the same source is another attempt */
+    feed_sshd(e, p, 2, 7002,
+              "Connection closed by invalid user pi 203.0.113.62 port 51001 [preauth]");
+    ck_assert_uint_eq(c.last_counts.failures, 2);
+    done(e, &c);
+    free(p);
+}
+END_TEST
+
+/* "Invalid user", PAM's echo and the first "Failed password" of one
+ * connection are one attempt; the next password tried is another. */
+START_TEST(announce_pam_and_failed_of_one_attempt_count_once)
+{
+    struct capture c;
+    struct ag_engine *e = engine_with(&c, NULL);
+    struct ag_parser *p = new_parser();
+    feed_sshd(e, p, 1, 7100, "Invalid user test from 203.0.113.63 port 52000");
+    ck_assert_uint_eq(c.last_counts.failures, 1);
+    feed_sshd(e, p, 2, 7100,
+              "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh "
+              "ruser= rhost=203.0.113.63");
+    feed_sshd(e, p, 2, 7100, "Failed password for invalid user test from 203.0.113.63 port "
+                             "52000 ssh2");
+    ck_assert_uint_eq(c.last_counts.failures, 1);
+    feed_sshd(e, p, 4, 7100, "Failed password for invalid user test from 203.0.113.63 port "
+                             "52000 ssh2");
+    ck_assert_uint_eq(c.last_counts.failures, 2);
+    feed_sshd(e, p, 5, 7100,
+              "Connection closed by invalid user test 203.0.113.63 port 52000 [preauth]");
+    ck_assert_uint_eq(c.last_counts.failures, 2);
+    ck_assert_int_eq(c.n, 0);
+    done(e, &c);
+    free(p);
+}
+END_TEST
+
+/* A person who mistypes twice and logs in, on one connection: two guesses,
+ * PAM's echoes not counted, nothing raised. */
+START_TEST(mistype_twice_then_login_on_one_connection_raises_nothing)
+{
+    struct capture c;
+    struct ag_engine *e = engine_with(&c, NULL);
+    struct ag_parser *p = new_parser();
+    for (int i = 0; i < 2; i++) {
+        feed_sshd(e, p, 1 + 3 * i, 7200,
+                  "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh "
+                  "ruser= rhost=198.51.100.9  user=alice");
+        feed_sshd(e, p, 1 + 3 * i, 7200,
+                  "Failed password for alice from 198.51.100.9 port 53000 ssh2");
+    }
+    feed_sshd(e, p, 8, 7200, "Accepted password for alice from 198.51.100.9 port 53000 ssh2");
+    ck_assert_int_eq(c.n, 0);
+    ck_assert_uint_eq(c.last_counts.failures, 2);
+    done(e, &c);
+    free(p);
+}
+END_TEST
+
+/* A connection is remembered for minutes, either way in time: a closing
+ * line that arrives after its announcement but carries an earlier time
+ * still folds in; the same pid and port twenty minutes later are another
+ * connection. */
+START_TEST(connection_memory_is_bounded_in_time_both_ways)
+{
+    struct capture c;
+    struct ag_engine *e = engine_with(&c, NULL);
+    struct ag_parser *p = new_parser();
+    feed_sshd(e, p, 70, 7300,
+              "Connection closed by invalid user x 203.0.113.64 port 54000 [preauth]");
+    feed_sshd(e, p, 50, 7300, "Invalid user x from 203.0.113.64 port 54000");
+    ck_assert_uint_eq(c.last_counts.failures, 1);
+    feed_sshd(e, p, 20 * 60 + 30, 7300, "Invalid user x from 203.0.113.64 port 54000");
+    ck_assert_uint_eq(c.last_counts.failures, 2);
+    done(e, &c);
+    free(p);
 }
 END_TEST
 
@@ -1214,6 +1357,11 @@ static Suite *suite(void)
     tcase_add_test(tc, typo_with_pam_echoes_raises_nothing);
     tcase_add_test(tc, invalid_user_announcements_still_count_as_distinct_users);
     tcase_add_test(tc, sudo_pam_echo_is_not_a_privilege_failure);
+    tcase_add_test(tc, key_only_bot_attempts_raise_a_bruteforce);
+    tcase_add_test(tc, attempt_seen_only_by_its_closing_line_counts_once);
+    tcase_add_test(tc, announce_pam_and_failed_of_one_attempt_count_once);
+    tcase_add_test(tc, mistype_twice_then_login_on_one_connection_raises_nothing);
+    tcase_add_test(tc, connection_memory_is_bounded_in_time_both_ways);
     tcase_add_test(tc, slow_bruteforce_fires_over_hours_not_fast);
     tcase_add_test(tc, slow_bruteforce_quiet_at_nineteen);
     tcase_add_test(tc, enumeration_fires_on_five_distinct_invalid_users);

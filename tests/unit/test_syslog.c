@@ -425,7 +425,7 @@ START_TEST(parse_message_without_host_pid_time)
     ck_assert(memcmp(ev.line, want, ev.line_len) == 0);
     struct evc_want w = {.kind = AG_EV_INVALID_USER, .user = "admin", .src = "2001:db8::7",
                          .port = 5555, .program = "sshd", .time_ms = ARRIVAL,
-                         .flags = AG_EVF_INVALID_USER | AG_EVF_ECHO};
+                         .flags = AG_EVF_INVALID_USER | AG_EVF_ANNOUNCE};
     evc_check(&ev, &w);
     rc = parse_msg(p, "sudo", 4294967295u, "h", -5,
                    "alice : 1 incorrect password attempt ; TTY=pts/0 ; PWD=/ ; USER=root ; "
