@@ -492,7 +492,10 @@ static void scrub_slot(void *arg, struct ag_slot *slot, int64_t now_ms)
     struct ag_engine *e = arg;
     unsigned kind = ag_slot_kind(slot);
     int source = kind == AG_KEY_SRC || kind == AG_KEY_SRC64;
+    unsigned spare = ag_spare_rings(kind); /* a distinct set, not a ring */
     for (int i = 0; i < AG_RING_SLOTS; i++) {
+        if (spare & (1u << i))
+            continue;
         /* A shared ring ages on the width of the rule that uses it here. */
         enum ag_rule r = (enum ag_rule)i;
         if (source && ag_rule_ring(AG_RULE_FLEET_SOURCE) == (unsigned)i)
@@ -792,8 +795,8 @@ static void count_source(struct feed *f, const struct ag_key *key, enum ag_key_k
          * announcing the attempt) may note the user too: it is all there
          * is when the client leaves before trying a password. */
         if (f->has_user && rule_on(f, AG_RULE_ENUMERATION)) {
-            int fresh = ag_pairs_note(f->e->pairs, AG_RULE_ENUMERATION, key, f->user.w, f->t,
-                                      f->e->stats, f->stripe);
+            int fresh = ag_distinct_note(f->e->pairs, s, AG_RULE_ENUMERATION, key, f->user.w,
+                                         f->t, f->e->stats, f->stripe);
             distinct = fresh ? ring_add(f, s, AG_RULE_ENUMERATION, 1)
                              : ring_read(f, s, AG_RULE_ENUMERATION);
         }
@@ -858,8 +861,8 @@ static void count_user(struct feed *f)
         if (f->ev->src.af != AG_AF_NONE && rule_on(f, AG_RULE_SPRAYING)) {
             struct ag_key src;
             ag_key_from_addr(&src, AG_KEY_SRC, &f->ev->src);
-            int fresh = ag_pairs_note(f->e->pairs, AG_RULE_SPRAYING, &f->user, src.w, f->t,
-                                      f->e->stats, f->stripe);
+            int fresh = ag_distinct_note(f->e->pairs, s, AG_RULE_SPRAYING, &f->user, src.w,
+                                         f->t, f->e->stats, f->stripe);
             sources = fresh ? ring_add(f, s, AG_RULE_SPRAYING, 1)
                             : ring_read(f, s, AG_RULE_SPRAYING);
             check(f, AG_RULE_SPRAYING, &f->user, AG_KEY_USER, s, sources);

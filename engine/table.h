@@ -53,6 +53,20 @@ static inline unsigned ag_rule_ring(enum ag_rule r)
     return r == AG_RULE_FLEET_SOURCE ? (unsigned)AG_RULE_PRIVILEGE : (unsigned)r;
 }
 
+/* The rings a key's kind never counts in (see engine.c's count_*), a bit
+ * per ring: they hold the key's small distinct set instead (window.h).
+ * Sources count in every ring but spraying's; users only in compromise's
+ * and spraying's. */
+static inline unsigned ag_spare_rings(unsigned kind)
+{
+    if (kind == AG_KEY_SRC || kind == AG_KEY_SRC64)
+        return 1u << AG_RULE_SPRAYING;
+    if (kind == AG_KEY_USER)
+        return ((1u << AG_RING_SLOTS) - 1) & ~(1u << AG_RULE_SPRAYING) &
+               ~(1u << AG_RULE_COMPROMISE);
+    return 0;
+}
+
 /* The key kind of a live slot (read with exclusive access, as a sweep has). */
 unsigned ag_slot_kind(const struct ag_slot *s);
 
