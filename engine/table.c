@@ -243,6 +243,7 @@ void ag_key_from_addr(struct ag_key *k, enum ag_key_kind kind, const struct ag_a
         memcpy(b, a->b, 16);
     }
     k->kind = (uint8_t)kind;
+    k->hashed = 0;
     memcpy(&k->w[0], b, 8);
     memcpy(&k->w[1], b + 8, 8);
 }
@@ -267,13 +268,26 @@ void ag_key_from_text(const struct ag_table *t, struct ag_key *k, enum ag_key_ki
                       const char *s, size_t len)
 {
     k->kind = (uint8_t)kind;
+    k->hashed = 0;
     ag_hash128(t->hash_key, s, len, k->w);
 }
 
 static uint64_t key_hash(const struct ag_table *t, const struct ag_key *k)
 {
+    if (k->hashed)
+        return k->hash;
     uint64_t buf[3] = {k->kind, k->w[0], k->w[1]};
     return ag_hash64(t->hash_key, buf, sizeof(buf));
+}
+
+void ag_table_prefetch(const struct ag_table *t, struct ag_key *k)
+{
+    k->hash = key_hash(t, k);
+    k->hashed = 1;
+    const struct ag_slot *s = &t->slots[k->hash & t->mask];
+    /* Both lines: the state and key, and the rings the event adds to. */
+    __builtin_prefetch(s, 1);
+    __builtin_prefetch(s->ring, 1);
 }
 
 void ag_slot_key(const struct ag_slot *s, struct ag_key *k)

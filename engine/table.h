@@ -26,7 +26,9 @@ enum ag_counter {
 /* One key: its kind and 16 bytes (an address, or a keyed hash of a text). */
 struct ag_key {
     uint8_t kind;          /* enum ag_key_kind */
+    uint8_t hashed;        /* hash is the table's hash of the key (ag_table_prefetch) */
     uint64_t w[2];
+    uint64_t hash;
 };
 
 #define AG_RING_SLOTS 8
@@ -158,6 +160,11 @@ void ag_key_to_addr(const struct ag_key *k, struct ag_addr *a);
  * *inserted tells whether the key is new. */
 struct ag_slot *ag_table_acquire(struct ag_table *t, const struct ag_key *k, int64_t now_ms,
                                  unsigned stripe, int *inserted);
+/* Hashes key (kept in it for the acquire that follows) and starts loading
+ * its home slot, so that work done meanwhile hides the cache miss: with
+ * many distinct keys, nearly every acquire misses. */
+void ag_table_prefetch(const struct ag_table *t, struct ag_key *k);
+
 /* Finds key without inserting; pinned slot or NULL. */
 struct ag_slot *ag_table_find(struct ag_table *t, const struct ag_key *k);
 /* Unpins a slot from acquire or find. */
