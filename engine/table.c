@@ -268,8 +268,13 @@ void ag_key_from_text(const struct ag_table *t, struct ag_key *k, enum ag_key_ki
                       const char *s, size_t len)
 {
     k->kind = (uint8_t)kind;
-    k->hashed = 0;
     ag_hash128(t->hash_key, s, len, k->w);
+    /* The 128 bits are already the table's keyed hash of the text: a
+     * second SipHash over them would add nothing an attacker could not
+     * predict less. The kind moves the home slot, so that one name as a
+     * user and as a local user do not share a probe chain. */
+    k->hash = k->w[0] ^ k->w[1] ^ ((uint64_t)k->kind * 0x9e3779b97f4a7c15ull);
+    k->hashed = 1;
 }
 
 static uint64_t key_hash(const struct ag_table *t, const struct ag_key *k)
