@@ -59,6 +59,7 @@ struct ag_engine {
     int64_t late_ms;   /* events older than newest - late_ms are late */
     int64_t ttl_ms;
     uint32_t sweep_n;
+    uint32_t sync_sweep_n;  /* a replay's tick (see derive_limits) */
 
     struct qcell *q;
     uint32_t qmask;
@@ -212,6 +213,12 @@ static void derive_limits(struct ag_engine *e)
     e->sweep_n = e->cfg.table_slots / SWEEP_SLICES;
     if (e->sweep_n < 1024)
         e->sweep_n = 1024;
+    /* A replay ticks once per SYNC_TICK_S of event time. At sweep_n a tick
+     * it would walk the table every hour of log, which a botnet's log (many
+     * keys, so the table fills enough to be swept) paid for in time; once
+     * per half a ttl is all that expiry needs. */
+    uint64_t n = (uint64_t)e->cfg.table_slots * SYNC_TICK_S * 2 / ttl;
+    e->sync_sweep_n = n < 1024 ? 1024 : n > e->sweep_n ? e->sweep_n : (uint32_t)n;
 }
 
 static void random_key(uint64_t key[2])
@@ -504,14 +511,20 @@ static void scrub_slot(void *arg, struct ag_slot *slot, int64_t now_ms)
     }
 }
 
-void ag_engine_tick(struct ag_engine *e)
+static void tick(struct ag_engine *e, uint32_t sweep_n)
 {
-    if (e == NULL || atomic_flag_test_and_set(&e->ticking))
+    if (atomic_flag_test_and_set(&e->ticking))
         return; /* another tick is running: this one adds nothing */
     int64_t now = atomic_load_explicit(&e->max_ms, memory_order_relaxed);
     if (now > 0)
-        ag_table_sweep(e->table, now, e->ttl_ms, e->sweep_n, scrub_slot, e);
+        ag_table_sweep(e->table, now, e->ttl_ms, sweep_n, scrub_slot, e);
     atomic_flag_clear(&e->ticking);
+}
+
+void ag_engine_tick(struct ag_engine *e)
+{
+    if (e != NULL)
+        tick(e, e->sweep_n);
 }
 
 static void *ticker_main(void *arg)
@@ -541,7 +554,7 @@ static void maybe_tick_sync(struct ag_engine *e, int64_t t_ms)
         return;
     }
     if (atomic_compare_exchange_strong(&e->last_tick_s, &last, s))
-        ag_engine_tick(e);
+        tick(e, e->sync_sweep_n);
 }
 
 /* ---- stats ------------------------------------------------------------ */

@@ -675,6 +675,49 @@ START_TEST(botnet_noise_makes_no_distinct_values)
 }
 END_TEST
 
+/* A replay sweeps its table in slices per minute of event time, once it is
+ * an eighth full: keys idle past the ttl still expire within a pass, and
+ * none before. */
+START_TEST(replay_expires_idle_keys_once_the_table_fills)
+{
+    struct capture c;
+    capture_init(&c);
+    struct ag_engine_config cfg;
+    small_config(&cfg);
+    cfg.table_slots = 1u << 17;
+    cfg.synchronous = 1;
+    struct ag_engine *e = new_engine(&cfg, &c);
+    const uint32_t keys = (1u << 17) / 8 + 100; /* enough to be swept */
+    struct line l;
+    for (uint32_t i = 0; i < keys; i++) {
+        struct ag_addr a = v4(0x0a000000u + i);
+        mk(&l, T0, AG_EV_NO_IDENT, &a, NULL);
+        ag_engine_feed(e, &l.ev);
+    }
+    /* One other source keeps the clock going, a line a minute. */
+    const int64_t ttl = (6 * 3600 + 600) * SEC;
+    struct ag_addr clock = v4(0xc0000201);
+    struct ag_engine_stats st;
+    int64_t t = T0;
+    for (; t < T0 + ttl - 60 * SEC; t += 60 * SEC) {
+        mk(&l, t, AG_EV_NO_IDENT, &clock, NULL);
+        ag_engine_feed(e, &l.ev);
+    }
+    ag_engine_stats(e, &st);
+    ck_assert_uint_eq(st.expired, 0);
+    for (; t < T0 + ttl + ttl / 2; t += 60 * SEC) {
+        mk(&l, t, AG_EV_NO_IDENT, &clock, NULL);
+        ag_engine_feed(e, &l.ev);
+    }
+    /* Swept back under an eighth full, where a replay stops sweeping. */
+    ag_engine_stats(e, &st);
+    ck_assert_uint_ge(st.expired, 100);
+    ck_assert_uint_le(st.table_used, (1u << 17) / 8);
+    ag_engine_free(e);
+    capture_free(&c);
+}
+END_TEST
+
 /* The finding worker and the ticker take none of the host's signals. */
 START_TEST(threads_take_no_host_signal)
 {
@@ -707,6 +750,7 @@ static Suite *suite(void)
     tcase_add_test(tc, tick_expires_idle_keys_on_event_time);
     tcase_add_test(tc, threads_take_no_host_signal);
     tcase_add_test(tc, botnet_noise_makes_no_distinct_values);
+    tcase_add_test(tc, replay_expires_idle_keys_once_the_table_fills);
     suite_add_tcase(s, tc);
     return s;
 }
