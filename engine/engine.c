@@ -808,7 +808,7 @@ static void count_source(struct feed *f, const struct ag_key *key, enum ag_key_k
          * announcing the attempt) may note the user too: it is all there
          * is when the client leaves before trying a password. */
         if (f->has_user && rule_on(f, AG_RULE_ENUMERATION)) {
-            int fresh = ag_distinct_note(f->e->pairs, s, AG_RULE_ENUMERATION, key, f->user.w,
+            int fresh = ag_distinct_note(f->e->pairs, s, AG_RULE_ENUMERATION, key, &f->user,
                                          f->t, f->e->stats, f->stripe);
             distinct = fresh ? ring_add(f, s, AG_RULE_ENUMERATION, 1)
                              : ring_read(f, s, AG_RULE_ENUMERATION);
@@ -872,9 +872,13 @@ static void count_user(struct feed *f)
     }
     if (f->failure) {
         if (f->ev->src.af != AG_AF_NONE && rule_on(f, AG_RULE_SPRAYING)) {
-            struct ag_key src;
-            ag_key_from_addr(&src, AG_KEY_SRC, &f->ev->src);
-            int fresh = ag_distinct_note(f->e->pairs, s, AG_RULE_SPRAYING, &f->user, src.w,
+            struct ag_key own;
+            const struct ag_key *src = &f->src;
+            if (!f->src_ok) { /* allowlisted: no source key was made */
+                ag_key_from_addr(&own, AG_KEY_SRC, &f->ev->src);
+                src = &own;
+            }
+            int fresh = ag_distinct_note(f->e->pairs, s, AG_RULE_SPRAYING, &f->user, src,
                                          f->t, f->e->stats, f->stripe);
             sources = fresh ? ring_add(f, s, AG_RULE_SPRAYING, 1)
                             : ring_read(f, s, AG_RULE_SPRAYING);

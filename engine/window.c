@@ -323,27 +323,25 @@ static int inline_try(_Atomic uint64_t *ring, unsigned spare, uint64_t mine, uin
 }
 
 int ag_distinct_note(struct ag_pairs *p, struct ag_slot *s, enum ag_rule rule,
-                     const struct ag_key *key, const uint64_t value[2], int64_t now_ms,
+                     const struct ag_key *key, const struct ag_key *value, int64_t now_ms,
                      struct ag_stats *stats, unsigned stripe)
 {
     unsigned spare = ag_spare_rings(key->kind);
     if (spare == 0 || !inline_rule(key->kind, rule))
-        return ag_pairs_note(p, rule, key, value, now_ms, stats, stripe);
+        return ag_pairs_note(p, rule, key, value->w, now_ms, stats, stripe);
     /* Only the slot's own values are compared: the fingerprint need not
-     * cover the key, and 35 keyed bits never meet among a handful. The
-     * names enumeration counts come as user keys, already keyed hashes
-     * (ag_key_from_text); the addresses spraying counts are the
-     * attacker's choice and are hashed here. */
-    uint64_t h = rule == AG_RULE_ENUMERATION
-                     ? (value[0] ^ value[1]) * 0x9e3779b97f4a7c15ull
-                     : ag_hash64(p->hash_key, value, 2 * sizeof(uint64_t));
+     * cover the key, and 35 keyed bits never meet among a handful. A
+     * value's table hash is keyed already (the feed has it from
+     * ag_table_prefetch or ag_key_from_text): no need to hash again. */
+    uint64_t h = value->hashed ? value->hash
+                               : ag_hash64(p->hash_key, value->w, sizeof(value->w));
     uint64_t fp = ((h >> 27) & INLINE_FP_MASK) | 1;
     uint32_t j = ag_window_bucket(now_ms, p->width_ms[rule]) & PAIR_BUCKET_MASK;
     uint64_t mine = pair_make((unsigned)rule, fp, j);
     for (int attempt = 0; attempt < INLINE_TRIES; attempt++) {
         int r = inline_try(s->ring, spare, mine, j);
         if (r == 2)
-            return ag_pairs_note(p, rule, key, value, now_ms, stats, stripe);
+            return ag_pairs_note(p, rule, key, value->w, now_ms, stats, stripe);
         if (r >= 0)
             return r;
     }

@@ -73,10 +73,11 @@ int ag_pairs_note(struct ag_pairs *p, enum ag_rule rule, const struct ag_key *ke
  * nearly every key of a botnet - never looks at the pair table; a value the
  * full set cannot take goes to the pair table, and from then on every value
  * the set does not hold. Same answer as ag_pairs_note otherwise, which it
- * calls for the other rules. Enumeration's values must be user keys (keyed
- * hashes already, used as they are); other values are hashed. */
+ * calls for the other rules. The value is a key too (the user a source
+ * tried, the source that tried a user): the table hash it carries, when it
+ * has one, is its fingerprint, and it is hashed here otherwise. */
 int ag_distinct_note(struct ag_pairs *p, struct ag_slot *s, enum ag_rule rule,
-                     const struct ag_key *key, const uint64_t value[2], int64_t now_ms,
+                     const struct ag_key *key, const struct ag_key *value, int64_t now_ms,
                      struct ag_stats *stats, unsigned stripe);
 
 #endif
