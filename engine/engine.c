@@ -982,19 +982,25 @@ static void make_keys(struct feed *f)
 {
     struct ag_engine *e = f->e;
     const struct ag_event *ev = f->ev;
+    /* Each key's slot is asked for as soon as the key is made: hashing
+     * the next key and copying the event into the recent ring then hide
+     * the cache misses that nearly every acquire of a new key would be. */
     f->src_ok = ev->src.af != AG_AF_NONE && !allowlisted(e, &ev->src);
     if (f->src_ok) {
         ag_key_from_addr(&f->src, AG_KEY_SRC, &ev->src);
+        ag_table_prefetch(e->table, &f->src);
         if (ev->src.af == AG_AF_INET6 && e->cfg.ipv6_prefix64) {
             struct ag_addr p;
             ag_addr_prefix64(&ev->src, &p);
             ag_key_from_addr(&f->src64, AG_KEY_SRC64, &p);
+            ag_table_prefetch(e->table, &f->src64);
             f->has_src64 = 1;
         }
     }
     if (span_ok(ev, ev->user) && (f->failure || f->success)) {
         ag_key_from_text(e->table, &f->user, AG_KEY_USER, ag_span_ptr(ev, ev->user),
                          ev->user.len);
+        ag_table_prefetch(e->table, &f->user);
         f->has_user = 1;
     }
     if (f->privilege) {
@@ -1059,13 +1065,6 @@ static void count_event(struct feed *f)
     make_keys(f);
     if (!f->src_ok && !f->has_user && !f->has_local)
         return;
-    /* Start the slots' cache misses; the copy into the recent ring hides them. */
-    if (f->src_ok)
-        ag_table_prefetch(f->e->table, &f->src);
-    if (f->has_src64)
-        ag_table_prefetch(f->e->table, &f->src64);
-    if (f->has_user)
-        ag_table_prefetch(f->e->table, &f->user);
     remember(f);
     if (f->src_ok)
         count_source(f, &f->src, AG_KEY_SRC);
