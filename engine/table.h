@@ -23,10 +23,13 @@ enum ag_counter {
     AG_CNT_COUNT
 };
 
-/* One key: its kind and 16 bytes (an address, or a keyed hash of a text). */
+/* One key: its kind and 16 bytes (an address, or a keyed hash of a text).
+ * hash, once set (ag_key_from_text, ag_table_prefetch), places the key in
+ * the table: make a text key only with ag_key_from_text, so that every copy
+ * of it lands in the same slot, and never change w of a hashed key. */
 struct ag_key {
     uint8_t kind;          /* enum ag_key_kind */
-    uint8_t hashed;        /* hash is the table's hash of the key (ag_table_prefetch) */
+    uint8_t hashed;        /* hash below is set */
     uint64_t w[2];
     uint64_t hash;
 };
