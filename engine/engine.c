@@ -63,6 +63,7 @@ struct ag_engine {
     int64_t late_ms;   /* events older than newest - late_ms are late */
     int64_t ttl_ms;
     uint32_t sweep_n;
+    uint32_t sync_sweep_n;  /* a replay's tick (see derive_limits) */
 
     struct qcell *q;
     uint32_t qmask;
@@ -216,6 +217,12 @@ static void derive_limits(struct ag_engine *e)
     e->sweep_n = e->cfg.table_slots / SWEEP_SLICES;
     if (e->sweep_n < 1024)
         e->sweep_n = 1024;
+    /* A replay ticks once per SYNC_TICK_S of event time. At sweep_n a tick
+     * it would walk the table every hour of log, which a botnet's log (many
+     * keys, so the table fills enough to be swept) paid for in time; once
+     * per half a ttl is all that expiry needs. */
+    uint64_t n = (uint64_t)e->cfg.table_slots * SYNC_TICK_S * 2 / ttl;
+    e->sync_sweep_n = n < 1024 ? 1024 : n > e->sweep_n ? e->sweep_n : (uint32_t)n;
 }
 
 static void random_key(uint64_t key[2])
@@ -501,7 +508,10 @@ static void scrub_slot(void *arg, struct ag_slot *slot, int64_t now_ms)
     struct ag_engine *e = arg;
     unsigned kind = ag_slot_kind(slot);
     int source = kind == AG_KEY_SRC || kind == AG_KEY_SRC64;
+    unsigned spare = ag_spare_rings(kind); /* a distinct set, not a ring */
     for (int i = 0; i < AG_RING_SLOTS; i++) {
+        if (spare & (1u << i))
+            continue;
         /* A shared ring ages on the width of the rule that uses it here. */
         enum ag_rule r = (enum ag_rule)i;
         if (source && ag_rule_ring(AG_RULE_FLEET_SOURCE) == (unsigned)i)
@@ -510,14 +520,20 @@ static void scrub_slot(void *arg, struct ag_slot *slot, int64_t now_ms)
     }
 }
 
-void ag_engine_tick(struct ag_engine *e)
+static void tick(struct ag_engine *e, uint32_t sweep_n)
 {
-    if (e == NULL || atomic_flag_test_and_set(&e->ticking))
+    if (atomic_flag_test_and_set(&e->ticking))
         return; /* another tick is running: this one adds nothing */
     int64_t now = atomic_load_explicit(&e->max_ms, memory_order_relaxed);
     if (now > 0)
-        ag_table_sweep(e->table, now, e->ttl_ms, e->sweep_n, scrub_slot, e);
+        ag_table_sweep(e->table, now, e->ttl_ms, sweep_n, scrub_slot, e);
     atomic_flag_clear(&e->ticking);
+}
+
+void ag_engine_tick(struct ag_engine *e)
+{
+    if (e != NULL)
+        tick(e, e->sweep_n);
 }
 
 static void *ticker_main(void *arg)
@@ -547,7 +563,7 @@ static void maybe_tick_sync(struct ag_engine *e, int64_t t_ms)
         return;
     }
     if (atomic_compare_exchange_strong(&e->last_tick_s, &last, s))
-        ag_engine_tick(e);
+        tick(e, e->sync_sweep_n);
 }
 
 /* ---- stats ------------------------------------------------------------ */
@@ -812,8 +828,8 @@ static void count_source(struct feed *f, const struct ag_key *key, enum ag_key_k
          * announcing the attempt) may note the user too: it is all there
          * is when the client leaves before trying a password. */
         if (f->has_user && rule_on(f, AG_RULE_ENUMERATION)) {
-            int fresh = ag_pairs_note(f->e->pairs, AG_RULE_ENUMERATION, key, f->user.w, f->t,
-                                      f->e->stats, f->stripe);
+            int fresh = ag_distinct_note(f->e->pairs, s, AG_RULE_ENUMERATION, key, &f->user,
+                                         f->t, f->e->stats, f->stripe);
             distinct = fresh ? ring_add(f, s, AG_RULE_ENUMERATION, 1)
                              : ring_read(f, s, AG_RULE_ENUMERATION);
         }
@@ -876,10 +892,14 @@ static void count_user(struct feed *f)
     }
     if (f->failure) {
         if (f->ev->src.af != AG_AF_NONE && rule_on(f, AG_RULE_SPRAYING)) {
-            struct ag_key src;
-            ag_key_from_addr(&src, AG_KEY_SRC, &f->ev->src);
-            int fresh = ag_pairs_note(f->e->pairs, AG_RULE_SPRAYING, &f->user, src.w, f->t,
-                                      f->e->stats, f->stripe);
+            struct ag_key own;
+            const struct ag_key *src = &f->src;
+            if (!f->src_ok) { /* allowlisted: no source key was made */
+                ag_key_from_addr(&own, AG_KEY_SRC, &f->ev->src);
+                src = &own;
+            }
+            int fresh = ag_distinct_note(f->e->pairs, s, AG_RULE_SPRAYING, &f->user, src,
+                                         f->t, f->e->stats, f->stripe);
             sources = fresh ? ring_add(f, s, AG_RULE_SPRAYING, 1)
                             : ring_read(f, s, AG_RULE_SPRAYING);
             check(f, AG_RULE_SPRAYING, &f->user, AG_KEY_USER, s, sources);
@@ -1044,19 +1064,25 @@ static void make_keys(struct feed *f)
 {
     struct ag_engine *e = f->e;
     const struct ag_event *ev = f->ev;
+    /* Each key's slot is asked for as soon as the key is made: hashing
+     * the next key and copying the event into the recent ring then hide
+     * the cache misses that nearly every acquire of a new key would be. */
     f->src_ok = ev->src.af != AG_AF_NONE && !allowlisted(e, &ev->src);
     if (f->src_ok) {
         ag_key_from_addr(&f->src, AG_KEY_SRC, &ev->src);
+        ag_table_prefetch(e->table, &f->src);
         if (ev->src.af == AG_AF_INET6 && e->cfg.ipv6_prefix64) {
             struct ag_addr p;
             ag_addr_prefix64(&ev->src, &p);
             ag_key_from_addr(&f->src64, AG_KEY_SRC64, &p);
+            ag_table_prefetch(e->table, &f->src64);
             f->has_src64 = 1;
         }
     }
     if (span_ok(ev, ev->user) && (f->failure || f->success)) {
         ag_key_from_text(e->table, &f->user, AG_KEY_USER, ag_span_ptr(ev, ev->user),
                          ev->user.len);
+        ag_table_prefetch(e->table, &f->user);
         f->has_user = 1;
     }
     if (f->privilege) {

@@ -70,6 +70,9 @@
 #define LABEL_MASK 0x3fffu
 #define GEN_SHIFT 32
 
+/* How many slots ahead a sweep asks for. */
+#define SWEEP_AHEAD 16
+
 /* Spins per look at a BUSY slot, and looks before giving up. BUSY lasts a
  * few stores unless its owner was preempted. */
 #define BUSY_SPINS 1024
@@ -243,6 +246,7 @@ void ag_key_from_addr(struct ag_key *k, enum ag_key_kind kind, const struct ag_a
         memcpy(b, a->b, 16);
     }
     k->kind = (uint8_t)kind;
+    k->hashed = 0;
     memcpy(&k->w[0], b, 8);
     memcpy(&k->w[1], b + 8, 8);
 }
@@ -268,12 +272,30 @@ void ag_key_from_text(const struct ag_table *t, struct ag_key *k, enum ag_key_ki
 {
     k->kind = (uint8_t)kind;
     ag_hash128(t->hash_key, s, len, k->w);
+    /* The 128 bits are already the table's keyed hash of the text: a
+     * second SipHash over them would add nothing an attacker could not
+     * predict less. The kind moves the home slot, so that one name as a
+     * user and as a local user do not share a probe chain. */
+    k->hash = k->w[0] ^ k->w[1] ^ ((uint64_t)k->kind * 0x9e3779b97f4a7c15ull);
+    k->hashed = 1;
 }
 
 static uint64_t key_hash(const struct ag_table *t, const struct ag_key *k)
 {
+    if (k->hashed)
+        return k->hash;
     uint64_t buf[3] = {k->kind, k->w[0], k->w[1]};
     return ag_hash64(t->hash_key, buf, sizeof(buf));
+}
+
+void ag_table_prefetch(const struct ag_table *t, struct ag_key *k)
+{
+    k->hash = key_hash(t, k);
+    k->hashed = 1;
+    const struct ag_slot *s = &t->slots[k->hash & t->mask];
+    /* Both lines: the state and key, and the rings the event adds to. */
+    __builtin_prefetch(s, 1);
+    __builtin_prefetch(s->ring, 1);
 }
 
 void ag_slot_key(const struct ag_slot *s, struct ag_key *k)
@@ -651,6 +673,9 @@ void ag_table_sweep(struct ag_table *t, int64_t now_ms, int64_t ttl_ms, uint32_t
         n = t->mask + 1;
     uint32_t idx = t->sweep_cursor;
     for (uint32_t i = 0; i < n; i++) {
+        /* Every slot's state is a cache miss of its own (two lines per
+         * slot, walked downwards): ask for the ones ahead early. */
+        __builtin_prefetch(&t->slots[(idx - SWEEP_AHEAD) & t->mask]);
         sweep_slot(t, idx, now_ms, ttl_ms, scrub, arg);
         idx = (idx - 1) & t->mask;
     }

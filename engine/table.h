@@ -23,10 +23,15 @@ enum ag_counter {
     AG_CNT_COUNT
 };
 
-/* One key: its kind and 16 bytes (an address, or a keyed hash of a text). */
+/* One key: its kind and 16 bytes (an address, or a keyed hash of a text).
+ * hash, once set (ag_key_from_text, ag_table_prefetch), places the key in
+ * the table: make a text key only with ag_key_from_text, so that every copy
+ * of it lands in the same slot, and never change w of a hashed key. */
 struct ag_key {
     uint8_t kind;          /* enum ag_key_kind */
+    uint8_t hashed;        /* hash below is set */
     uint64_t w[2];
+    uint64_t hash;
 };
 
 #define AG_RING_SLOTS 8
@@ -51,6 +56,20 @@ struct ag_slot {
 static inline unsigned ag_rule_ring(enum ag_rule r)
 {
     return r == AG_RULE_FLEET_SOURCE ? (unsigned)AG_RULE_PRIVILEGE : (unsigned)r;
+}
+
+/* The rings a key's kind never counts in (see engine.c's count_*), a bit
+ * per ring: they hold the key's small distinct set instead (window.h).
+ * Sources count in every ring but spraying's; users only in compromise's
+ * and spraying's. */
+static inline unsigned ag_spare_rings(unsigned kind)
+{
+    if (kind == AG_KEY_SRC || kind == AG_KEY_SRC64)
+        return 1u << AG_RULE_SPRAYING;
+    if (kind == AG_KEY_USER)
+        return ((1u << AG_RING_SLOTS) - 1) & ~(1u << AG_RULE_SPRAYING) &
+               ~(1u << AG_RULE_COMPROMISE);
+    return 0;
 }
 
 /* The key kind of a live slot (read with exclusive access, as a sweep has). */
@@ -144,6 +163,11 @@ void ag_key_to_addr(const struct ag_key *k, struct ag_addr *a);
  * *inserted tells whether the key is new. */
 struct ag_slot *ag_table_acquire(struct ag_table *t, const struct ag_key *k, int64_t now_ms,
                                  unsigned stripe, int *inserted);
+/* Hashes key (kept in it for the acquire that follows) and starts loading
+ * its home slot, so that work done meanwhile hides the cache miss: with
+ * many distinct keys, nearly every acquire misses. */
+void ag_table_prefetch(const struct ag_table *t, struct ag_key *k);
+
 /* Finds key without inserting; pinned slot or NULL. */
 struct ag_slot *ag_table_find(struct ag_table *t, const struct ag_key *k);
 /* Unpins a slot from acquire or find. */

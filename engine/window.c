@@ -271,3 +271,93 @@ int ag_pairs_note(struct ag_pairs *p, enum ag_rule rule, const struct ag_key *ke
     /* Lost every race: count it rather than miss a distinct value. */
     return 1;
 }
+
+/* ---- distinct sets inline in a slot ------------------------------------ */
+
+/* An inline entry has the pair entry's layout, with the top fingerprint bit
+ * taken for a flag: the set spilled over into the pair table. From then on
+ * a value the set does not hold is looked up there and never enters the
+ * set, so a value lives in one place only and counts once per window. The
+ * flag lives as long as the key's slot. */
+#define INLINE_SPILLED (1ull << 59)
+#define INLINE_FP_MASK ((1ull << (PAIR_FP_BITS - 1)) - 1)
+#define INLINE_TRIES 4
+
+/* The one rule whose values a kind keeps inline. */
+static int inline_rule(unsigned kind, enum ag_rule rule)
+{
+    if (kind == AG_KEY_SRC || kind == AG_KEY_SRC64)
+        return rule == AG_RULE_ENUMERATION;
+    return kind == AG_KEY_USER && rule == AG_RULE_SPRAYING;
+}
+
+/* One look at the set: 0 or 1 decided, -1 to look again, 2 to go to the
+ * pair table. */
+static int inline_try(_Atomic uint64_t *ring, unsigned spare, uint64_t mine, uint32_t j)
+{
+    const uint64_t entry_mask = ~INLINE_SPILLED;
+    int spilled = 0;
+    _Atomic uint64_t *take = NULL, *first = NULL;
+    uint64_t take_w = 0;
+    for (unsigned i = 0; i < AG_RING_SLOTS; i++) {
+        if ((spare & (1u << i)) == 0)
+            continue;
+        if (first == NULL)
+            first = &ring[i];
+        uint64_t w = atomic_load_explicit(&ring[i], memory_order_relaxed);
+        spilled |= (w & INLINE_SPILLED) != 0;
+        uint64_t e = w & entry_mask;
+        if (e != 0 && (e >> PAIR_BUCKET_BITS) == (mine >> PAIR_BUCKET_BITS)) {
+            if (pair_dist(j, e) < AG_RING_BUCKETS)
+                return 0; /* still counted in this window */
+            uint64_t next = mine | (w & INLINE_SPILLED);
+            return atomic_compare_exchange_strong_explicit(&ring[i], &w, next,
+                                                           memory_order_relaxed,
+                                                           memory_order_relaxed)
+                       ? 1
+                       : -1;
+        }
+        /* Free, or counted so long ago that it left the window. */
+        if (take == NULL && (e == 0 || pair_dist(j, e) >= AG_RING_BUCKETS)) {
+            take = &ring[i];
+            take_w = w;
+        }
+    }
+    if (spilled)
+        return 2;
+    if (take != NULL)
+        return atomic_compare_exchange_strong_explicit(take, &take_w, mine,
+                                                       memory_order_relaxed,
+                                                       memory_order_relaxed)
+                   ? 1
+                   : -1;
+    atomic_fetch_or_explicit(first, INLINE_SPILLED, memory_order_relaxed);
+    return 2;
+}
+
+int ag_distinct_note(struct ag_pairs *p, struct ag_slot *s, enum ag_rule rule,
+                     const struct ag_key *key, const struct ag_key *value, int64_t now_ms,
+                     struct ag_stats *stats, unsigned stripe)
+{
+    unsigned spare = ag_spare_rings(key->kind);
+    if (spare == 0 || !inline_rule(key->kind, rule))
+        return ag_pairs_note(p, rule, key, value->w, now_ms, stats, stripe);
+    /* Only the slot's own values are compared: the fingerprint need not
+     * cover the key, and 35 keyed bits never meet among a handful. A
+     * value's table hash is keyed already (the feed has it from
+     * ag_table_prefetch or ag_key_from_text): no need to hash again. */
+    uint64_t h = value->hashed ? value->hash
+                               : ag_hash64(p->hash_key, value->w, sizeof(value->w));
+    uint64_t fp = ((h >> 27) & INLINE_FP_MASK) | 1;
+    uint32_t j = ag_window_bucket(now_ms, p->width_ms[rule]) & PAIR_BUCKET_MASK;
+    uint64_t mine = pair_make((unsigned)rule, fp, j);
+    for (int attempt = 0; attempt < INLINE_TRIES; attempt++) {
+        int r = inline_try(s->ring, spare, mine, j);
+        if (r == 2)
+            return ag_pairs_note(p, rule, key, value->w, now_ms, stats, stripe);
+        if (r >= 0)
+            return r;
+    }
+    /* Lost every race: count it rather than miss a distinct value. */
+    return 1;
+}

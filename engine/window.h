@@ -1,5 +1,6 @@
 /* window.h - time-bucketed counts in one atomic word, and exact-enough
- * distinct counting through a bounded table of (key, value) pairs.
+ * distinct counting: a few values in the key's own slot, the rest through a
+ * bounded table of (key, value) pairs.
  *
  * Both run on event time and update with a single CAS, so many threads can
  * count into the same key without a lock. */
@@ -78,5 +79,18 @@ void ag_pairs_prefault(struct ag_pairs *p);
 int ag_pairs_note(struct ag_pairs *p, enum ag_rule rule, const struct ag_key *key,
                   const uint64_t value[2], int64_t now_ms, struct ag_stats *stats,
                   unsigned stripe);
+
+/* Distinct counting with the key's slot at hand (pinned). The first values
+ * of a source's enumeration and a user's spraying are kept in the slot's
+ * spare rings (ag_spare_rings), so that a key with one or a few values -
+ * nearly every key of a botnet - never looks at the pair table; a value the
+ * full set cannot take goes to the pair table, and from then on every value
+ * the set does not hold. Same answer as ag_pairs_note otherwise, which it
+ * calls for the other rules. The value is a key too (the user a source
+ * tried, the source that tried a user): the table hash it carries, when it
+ * has one, is its fingerprint, and it is hashed here otherwise. */
+int ag_distinct_note(struct ag_pairs *p, struct ag_slot *s, enum ag_rule rule,
+                     const struct ag_key *key, const struct ag_key *value, int64_t now_ms,
+                     struct ag_stats *stats, unsigned stripe);
 
 #endif

@@ -43,18 +43,21 @@ bench_locate() {
     mkdir -p "$cache"
 }
 
-# bench_log mixed|all: the path of the generated log of $lines lines, made
-# once and cached: "mixed" is ordinary syslog with 30% sshd lines (the parse
-# and scan benchmarks), "all" plays every attack scenario.
+# bench_log mixed|all|botnet: the path of the generated log of $lines lines,
+# made once and cached: "mixed" is ordinary syslog with 30% sshd lines (the
+# parse and scan benchmarks), "all" plays every attack scenario, "botnet" is
+# "mixed" with nearly all sshd lines single guesses of a botnet, a new source
+# at a new invalid user each time (about 380,000 keys in 2,000,000 lines).
 bench_log() {
     case $1 in
         mixed) f=$cache/genlog-$lines-seed1.log gen="--sshd-share 0.30" ;;
         all) f=$cache/genlog-$lines-seed1-all.log gen="--scenario all" ;;
-        *) echo "$bench_name: bench_log mixed|all" >&2; exit 2 ;;
+        botnet) f=$cache/genlog-$lines-seed1-botnet.log gen="--sshd-share 0.30 --botnet 0.95" ;;
+        *) echo "$bench_name: bench_log mixed|all|botnet" >&2; exit 2 ;;
     esac
     if [ ! -s "$f" ]; then
         echo "generating $f ..." >&2
-        # shellcheck disable=SC2086 # $gen is two words on purpose
+        # shellcheck disable=SC2086 # $gen is several words on purpose
         python3 "$bench_root/tests/gen/genlog.py" --lines "$lines" --seed 1 $gen >"$f.tmp"
         mv "$f.tmp" "$f"
     fi

@@ -372,6 +372,10 @@ class Gen:
     # -- sshd background -------------------------------------------------
 
     def sshd_unit(self, t):
+        botnet = self.args.botnet
+        if botnet > 0 and self.rng.random() < botnet:
+            self.botnet_guess(t)
+            return
         r = self.rng.random()
         if r < 0.42:
             self.bot_visit(t)
@@ -399,6 +403,28 @@ class Gen:
             t = self.failed_conn(t, host, src, user, tries, end) + rng.uniform(0.5, 20)
             if left <= 0:
                 break
+
+    def botnet_guess(self, t):
+        """One guess of a large botnet: a source not seen before tries a
+        name not seen before, once, on a host that runs sshd without PAM
+        (three lines). Spread this way, failures make a new source key and a
+        new user key nearly every time, which is what a counter has to
+        survive; none of them reaches any threshold."""
+        rng = self.rng
+        host = self.ssh_host()
+        src = self.bot_source()
+        user = "%s%d" % (rng.choice(ENUM_USERS), rng.randrange(1, 1000000))
+        prog = host.session_prog
+        pid = [0]
+        port = self.port()
+        t += rng.uniform(0.05, 0.6)
+        self.push(t, host, prog, pid, AUTH * 8 + INFO,
+                  "Invalid user %s from %s port %d" % (user, src, port))
+        t += rng.uniform(1.8, 3.2)
+        self.push(t, host, prog, pid, AUTH * 8 + INFO,
+                  "Failed password for invalid user %s from %s port %d ssh2" % (user, src, port))
+        self.push(t + rng.uniform(0.01, 0.5), host, prog, pid, AUTH * 8 + INFO,
+                  "Connection closed by invalid user %s %s port %d [preauth]" % (user, src, port))
 
     def failed_conn(self, t, host, src, user, tries, end, method="password",
                     tag=-1):
@@ -995,13 +1021,18 @@ def main(argv=None):
                     help="comma list of %s, or all" % ",".join(SCENARIOS))
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiplies the size of every scenario (default 1)")
+    ap.add_argument("--botnet", type=float, default=0.0,
+                    help="fraction of sshd background that is a botnet's single guesses, "
+                         "each from a new source at a new invalid user (default 0)")
     ap.add_argument("--hosts", type=int, default=3, help="hosts in the fleet (default 3)")
     ap.add_argument("--truth", metavar="FILE",
                     help="write one JSON object per staged scenario to FILE")
     args = ap.parse_args(argv)
 
-    if args.lines < 0 or args.rate <= 0 or not 0 <= args.sshd_share <= 1 or args.scale <= 0:
-        ap.error("--lines must be >= 0, --rate and --scale > 0, --sshd-share in [0, 1]")
+    if (args.lines < 0 or args.rate <= 0 or not 0 <= args.sshd_share <= 1 or args.scale <= 0
+            or not 0 <= args.botnet <= 1):
+        ap.error("--lines must be >= 0, --rate and --scale > 0, --sshd-share and --botnet "
+                 "in [0, 1]")
     names = [s.strip() for s in args.scenario.split(",") if s.strip()]
     if names == ["all"]:
         names = list(SCENARIOS)

@@ -613,6 +613,112 @@ START_TEST(tick_expires_idle_keys_on_event_time)
 }
 END_TEST
 
+/* A botnet's thin spread of failures (a new source at a new user, every
+ * time) floods the distinct-pair table. That must not make one source's
+ * repeats of one name look like distinct names, nor hide a real
+ * enumeration or spraying among the noise. */
+static int count_rule(struct capture *c, const char *rule, const char *key)
+{
+    int n = 0;
+    pthread_mutex_lock(&c->lock);
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->f[i].rule_name, rule) == 0 && (key == NULL || strcmp(c->f[i].key, key) == 0))
+            n++;
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+START_TEST(botnet_noise_makes_no_distinct_values)
+{
+    struct capture c;
+    capture_init(&c);
+    struct ag_engine_config cfg;
+    small_config(&cfg);
+    cfg.pair_slots = 1024; /* the smallest: the noise overflows it many times */
+    struct ag_engine *e = new_engine(&cfg, &c);
+    struct ag_addr repeat = v4(0xc6336401);   /* 198.51.100.1: one name, six times */
+    struct ag_addr enumer = v4(0xc6336402);   /* 198.51.100.2: six names */
+    uint32_t bot = 0x0b000000;
+    for (int round = 0; round < 6; round++) {
+        int64_t t = T0 + round * 100 * SEC;
+        struct line l;
+        char name[32];
+        mk(&l, t, AG_EV_INVALID_USER, &repeat, "ghost");
+        ag_engine_feed(e, &l.ev);
+        snprintf(name, sizeof(name), "enum%d", round);
+        mk(&l, t, AG_EV_INVALID_USER, &enumer, name);
+        ag_engine_feed(e, &l.ev);
+        for (int k = 0; k < 5; k++) {
+            struct ag_addr sprayer = v4(0xcb007100u + (uint32_t)(round * 5 + k));
+            mk(&l, t + SEC, AG_EV_AUTH_FAILURE, &sprayer, "deploy");
+            ag_engine_feed(e, &l.ev);
+        }
+        /* Then the noise, in the next buckets: the pairs noted above are
+         * the oldest of their groups. */
+        for (int k = 0; k < 1500; k++) {
+            struct ag_addr a = v4(++bot);
+            snprintf(name, sizeof(name), "u%u", bot);
+            mk(&l, t + 50 * SEC + k * 30, AG_EV_INVALID_USER, &a, name);
+            ag_engine_feed(e, &l.ev);
+        }
+    }
+    ag_engine_flush(e);
+    ck_assert_int_eq(count_rule(&c, "enumeration", "198.51.100.1"), 0);
+    ck_assert_int_eq(count_rule(&c, "enumeration", "198.51.100.2"), 1);
+    ck_assert_int_eq(count_rule(&c, "enumeration", NULL), 1);
+    ck_assert_int_eq(count_rule(&c, "spraying", "deploy"), 1);
+    ck_assert_int_eq(count_rule(&c, "spraying", NULL), 1);
+    struct ag_engine_stats st;
+    ag_engine_stats(e, &st);
+    ck_assert_uint_eq(st.dropped, 0);
+    ag_engine_free(e);
+    capture_free(&c);
+}
+END_TEST
+
+/* A replay sweeps its table in slices per minute of event time, once it is
+ * an eighth full: keys idle past the ttl still expire within a pass, and
+ * none before. */
+START_TEST(replay_expires_idle_keys_once_the_table_fills)
+{
+    struct capture c;
+    capture_init(&c);
+    struct ag_engine_config cfg;
+    small_config(&cfg);
+    cfg.table_slots = 1u << 17;
+    cfg.synchronous = 1;
+    struct ag_engine *e = new_engine(&cfg, &c);
+    const uint32_t keys = (1u << 17) / 8 + 100; /* enough to be swept */
+    struct line l;
+    for (uint32_t i = 0; i < keys; i++) {
+        struct ag_addr a = v4(0x0a000000u + i);
+        mk(&l, T0, AG_EV_NO_IDENT, &a, NULL);
+        ag_engine_feed(e, &l.ev);
+    }
+    /* One other source keeps the clock going, a line a minute. */
+    const int64_t ttl = (6 * 3600 + 600) * SEC;
+    struct ag_addr clock = v4(0xc0000201);
+    struct ag_engine_stats st;
+    int64_t t = T0;
+    for (; t < T0 + ttl - 60 * SEC; t += 60 * SEC) {
+        mk(&l, t, AG_EV_NO_IDENT, &clock, NULL);
+        ag_engine_feed(e, &l.ev);
+    }
+    ag_engine_stats(e, &st);
+    ck_assert_uint_eq(st.expired, 0);
+    for (; t < T0 + ttl + ttl / 2; t += 60 * SEC) {
+        mk(&l, t, AG_EV_NO_IDENT, &clock, NULL);
+        ag_engine_feed(e, &l.ev);
+    }
+    /* Swept back under an eighth full, where a replay stops sweeping. */
+    ag_engine_stats(e, &st);
+    ck_assert_uint_ge(st.expired, 100);
+    ck_assert_uint_le(st.table_used, (1u << 17) / 8);
+    ag_engine_free(e);
+    capture_free(&c);
+}
+END_TEST
+
 /* The finding worker and the ticker take none of the host's signals. */
 START_TEST(threads_take_no_host_signal)
 {
@@ -765,6 +871,8 @@ static Suite *suite(void)
     tcase_add_test(tc, tick_expires_idle_keys_on_event_time);
     tcase_add_test(tc, threads_take_no_host_signal);
     tcase_add_test(tc, two_threads_feeding_alternate_chunks_find_the_same);
+    tcase_add_test(tc, botnet_noise_makes_no_distinct_values);
+    tcase_add_test(tc, replay_expires_idle_keys_once_the_table_fills);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -185,6 +185,45 @@ START_TEST(roles_are_kept_apart)
 }
 END_TEST
 
+/* Every length of line and user comes back byte for byte: whole words, a
+ * tail, nothing, and the cut at the bound. */
+START_TEST(texts_of_every_length_come_back_exactly)
+{
+    struct ag_recent *r;
+    ck_assert_int_eq(ag_recent_new(&r, 1, 8), 0);
+    static char line[AG_RECENT_LINE + 16];
+    for (size_t i = 0; i < sizeof(line); i++)
+        line[i] = (char)('a' + i % 26);
+    struct ag_recent_item *it = malloc(sizeof(*it));
+    ck_assert_ptr_nonnull(it);
+    for (uint32_t len = 0; len < sizeof(line); len++) {
+        struct ag_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.time_ms = 1000;
+        ev.line = line;
+        ev.line_len = len;
+        uint32_t ulen = len < AG_RECENT_NAME + 9 ? len : AG_RECENT_NAME + 9;
+        ev.user = (struct ag_span){0, (uint16_t)ulen};
+        struct ag_recent_keys k;
+        memset(&k, 0, sizeof k);
+        ck_assert_uint_ne(ag_recent_put(r, 0, &ev, &k), 0);
+        struct seen *s = calloc(1, sizeof(*s));
+        ck_assert_ptr_nonnull(s);
+        ag_recent_scan(r, 1000, 1000, AG_RECENT_SRC, 0, match_all, collect, s, it);
+        ck_assert_uint_ge(s->n, 1);
+        size_t want = len < AG_RECENT_LINE ? len : AG_RECENT_LINE;
+        size_t uwant = ulen < AG_RECENT_NAME ? ulen : AG_RECENT_NAME;
+        ck_assert_uint_eq(strlen(s->lines[0]), want);
+        ck_assert_int_eq(memcmp(s->lines[0], line, want), 0);
+        ck_assert_uint_eq(strlen(s->users[0]), uwant);
+        ck_assert_int_eq(memcmp(s->users[0], line, uwant), 0);
+        free(s);
+    }
+    free(it);
+    ag_recent_free(r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("recent");
@@ -194,6 +233,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_ring_not_yet_full_is_scanned_to_its_start);
     tcase_add_test(tc, roles_are_kept_apart);
     tcase_add_test(tc, texts_the_matcher_declines_are_not_copied);
+    tcase_add_test(tc, texts_of_every_length_come_back_exactly);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -126,6 +126,37 @@ START_TEST(slot_is_two_cache_lines)
 }
 END_TEST
 
+/* A key hashed ahead (ag_table_prefetch) lands where it lands without. */
+START_TEST(prefetched_keys_find_their_own_slots)
+{
+    struct ag_stats *st = new_stats();
+    struct ag_table *t = new_table(st, 1024, 8, 10000);
+    for (uint64_t id = 0; id < 400; id++) {
+        struct ag_key k = id_key(id);
+        int ins = 0;
+        if (id % 2)
+            ag_table_prefetch(t, &k);
+        struct ag_slot *a = ag_table_acquire(t, &k, 1000, 0, &ins);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_int_eq(ins, 1);
+        ag_table_release(a);
+    }
+    for (uint64_t id = 0; id < 400; id++) {
+        struct ag_key k = id_key(id), p = id_key(id);
+        ag_table_prefetch(t, &p);
+        struct ag_slot *a = ag_table_find(t, &k);
+        struct ag_slot *b = ag_table_find(t, &p);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_ptr_eq(a, b);
+        ag_table_release(a);
+        ag_table_release(b);
+    }
+    ck_assert_uint_eq(ag_table_used(t), 400);
+    ag_table_free(t);
+    free(st);
+}
+END_TEST
+
 START_TEST(insert_then_find_same_slot)
 {
     struct ag_stats *st = new_stats();
@@ -575,6 +606,7 @@ static Suite *suite(void)
     tcase_add_test(tc, zalloc_aligns_big_regions_to_huge_pages);
     tcase_add_test(tc, slot_is_two_cache_lines);
     tcase_add_test(tc, insert_then_find_same_slot);
+    tcase_add_test(tc, prefetched_keys_find_their_own_slots);
     tcase_add_test(tc, kinds_and_families_do_not_collide);
     tcase_add_test(tc, full_table_evicts_stalest_idle_or_drops);
     tcase_add_test(tc, pinned_slot_is_never_evicted);

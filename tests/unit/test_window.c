@@ -243,6 +243,139 @@ START_TEST(pair_concurrent_notes_count_each_value_once)
 }
 END_TEST
 
+/* ---- distinct sets inline in a slot ------------------------------------ */
+
+static struct ag_slot *new_slot(void)
+{
+    struct ag_slot *s = aligned_alloc(64, sizeof(*s));
+    ck_assert_ptr_nonnull(s);
+    memset(s, 0, sizeof(*s));
+    return s;
+}
+
+START_TEST(inline_set_counts_once_per_window_without_the_pair_table)
+{
+    struct ag_stats *st;
+    struct ag_pairs *p = new_pairs(8, &st); /* one group: easy to see used */
+    struct ag_slot *s = new_slot();
+    struct ag_key u = {.kind = AG_KEY_USER, .w = {5, 6}};
+    const int64_t t0 = 1700000000000;
+    unsigned spare = ag_spare_rings(AG_KEY_USER);
+    int n = __builtin_popcount(spare);
+    ck_assert_int_eq(n, 6);
+    for (uint64_t v = 0; v < (uint64_t)n; v++) {
+        struct ag_key val = {.kind = AG_KEY_SRC, .w = {v, 1}};
+        ck_assert_int_eq(ag_distinct_note(p, s, AG_RULE_SPRAYING, &u, &val, t0, st, 0), 1);
+        ck_assert_int_eq(ag_distinct_note(p, s, AG_RULE_SPRAYING, &u, &val, t0 + 1, st, 0), 0);
+    }
+    /* the rings the kind counts in are left alone */
+    ck_assert_uint_eq(atomic_load(&s->ring[AG_RULE_SPRAYING]), 0);
+    ck_assert_uint_eq(atomic_load(&s->ring[AG_RULE_COMPROMISE]), 0);
+    /* the set alone held them: the pair table is empty */
+    struct ag_key first = {.kind = AG_KEY_SRC, .w = {0, 1}};
+    ck_assert_int_eq(ag_pairs_note(p, AG_RULE_SPRAYING, &u, first.w, t0, st, 0), 1);
+    /* once its count has left the window, a value counts again */
+    ck_assert_int_eq(ag_distinct_note(p, s, AG_RULE_SPRAYING, &u, &first, t0 + 900000, st, 0), 1);
+    ck_assert_int_eq(ag_distinct_note(p, s, AG_RULE_SPRAYING, &u, &first, t0 + 900001, st, 0), 0);
+    /* a value that carries its table hash is told apart by it */
+    struct ag_key h1 = {.kind = AG_KEY_USER, .hashed = 1, .w = {9, 9}, .hash = 1ull << 40};
+    struct ag_key h2 = {.kind = AG_KEY_USER, .hashed = 1, .w = {9, 9}, .hash = 2ull << 40};
+    struct ag_key v = {.kind = AG_KEY_SRC, .w = {7, 7}};
+    struct ag_slot *s2 = new_slot();
+    ck_assert_int_eq(ag_distinct_note(p, s2, AG_RULE_ENUMERATION, &v, &h1, t0, st, 0), 1);
+    ck_assert_int_eq(ag_distinct_note(p, s2, AG_RULE_ENUMERATION, &v, &h1, t0, st, 0), 0);
+    ck_assert_int_eq(ag_distinct_note(p, s2, AG_RULE_ENUMERATION, &v, &h2, t0, st, 0), 1);
+    free(s2);
+    ag_pairs_free(p);
+    free(s);
+    free(st);
+}
+END_TEST
+
+START_TEST(inline_set_spills_to_the_pair_table_for_good)
+{
+    struct ag_stats *st;
+    struct ag_pairs *p = new_pairs(1024, &st);
+    struct ag_slot *s = new_slot();
+    struct ag_key k = {.kind = AG_KEY_SRC, .w = {7, 7}};
+    const int64_t t0 = 1700000000000;
+    struct ag_key a = {.kind = AG_KEY_USER, .w = {1, 0}};
+    struct ag_key b = {.kind = AG_KEY_USER, .w = {2, 0}};
+    struct ag_key c = {.kind = AG_KEY_USER, .w = {3, 0}};
+    /* one spare ring for a source: the second name spills */
+    ck_assert_int_eq(ag_distinct_note(p, s, AG_RULE_ENUMERATION, &k, &a, t0, st, 0), 1);
+    ck_assert_int_eq(ag_distinct_note(p, s, AG_RULE_ENUMERATION, &k, &b, t0, st, 0), 1);
+    ck_assert_int_eq(ag_distinct_note(p, s, AG_RULE_ENUMERATION, &k, &a, t0 + 1, st, 0), 0);
+    ck_assert_int_eq(ag_distinct_note(p, s, AG_RULE_ENUMERATION, &k, &b, t0 + 1, st, 0), 0);
+    /* b went to the pair table */
+    ck_assert_int_eq(ag_pairs_note(p, AG_RULE_ENUMERATION, &k, b.w, t0 + 2, st, 0), 0);
+    /* a's entry leaves the window; b is counted again in the pair table
+     * first, so a free inline entry must not take b a second time */
+    int64_t later = t0 + 900000;
+    ck_assert_int_eq(ag_distinct_note(p, s, AG_RULE_ENUMERATION, &k, &b, later, st, 0), 1);
+    ck_assert_int_eq(ag_distinct_note(p, s, AG_RULE_ENUMERATION, &k, &c, later, st, 0), 1);
+    ck_assert_int_eq(ag_distinct_note(p, s, AG_RULE_ENUMERATION, &k, &b, later + 1, st, 0), 0);
+    ck_assert_int_eq(ag_distinct_note(p, s, AG_RULE_ENUMERATION, &k, &c, later + 1, st, 0), 0);
+    ck_assert_int_eq(ag_distinct_note(p, s, AG_RULE_ENUMERATION, &k, &a, later + 1, st, 0), 1);
+    /* fleet_source has no set of its own: straight to the pair table */
+    ck_assert_int_eq(ag_distinct_note(p, s, AG_RULE_FLEET_SOURCE, &k, &a, t0, st, 0), 1);
+    ck_assert_int_eq(ag_pairs_note(p, AG_RULE_FLEET_SOURCE, &k, a.w, t0, st, 0), 0);
+    ag_pairs_free(p);
+    free(s);
+    free(st);
+}
+END_TEST
+
+struct set_writer {
+    struct ag_pairs *p;
+    struct ag_slot *s;
+    struct ag_stats *st;
+    int id;
+    _Atomic int *go;
+    int fresh;
+};
+
+static void *set_writer(void *arg)
+{
+    struct set_writer *w = arg;
+    struct ag_key k = {.kind = AG_KEY_USER, .w = {5, 6}};
+    while (!atomic_load(w->go))
+        ;
+    /* 50 values: six fit inline, the rest spill while the others race */
+    for (int round = 0; round < 20; round++)
+        for (uint64_t v = 0; v < 50; v++) {
+            struct ag_key val = {.kind = AG_KEY_SRC, .w = {v, 77}};
+            w->fresh += ag_distinct_note(w->p, w->s, AG_RULE_SPRAYING, &k, &val,
+                                         1700000000000, w->st, (unsigned)w->id);
+        }
+    return NULL;
+}
+
+START_TEST(inline_set_concurrent_notes_count_each_value_once)
+{
+    struct ag_stats *st;
+    struct ag_pairs *p = new_pairs(1u << 12, &st);
+    struct ag_slot *s = new_slot();
+    _Atomic int go = 0;
+    pthread_t th[4];
+    struct set_writer w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (struct set_writer){p, s, st, i, &go, 0};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, set_writer, &w[i]), 0);
+    }
+    atomic_store(&go, 1);
+    int fresh = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        fresh += w[i].fresh;
+    }
+    ck_assert_int_eq(fresh, 50);
+    ag_pairs_free(p);
+    free(s);
+    free(st);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("window");
@@ -258,6 +391,9 @@ static Suite *suite(void)
     tcase_add_test(tc, pair_counts_once_per_window);
     tcase_add_test(tc, pair_group_overflow_gives_up_the_oldest);
     tcase_add_test(tc, pair_concurrent_notes_count_each_value_once);
+    tcase_add_test(tc, inline_set_counts_once_per_window_without_the_pair_table);
+    tcase_add_test(tc, inline_set_spills_to_the_pair_table_for_good);
+    tcase_add_test(tc, inline_set_concurrent_notes_count_each_value_once);
     suite_add_tcase(s, tc);
     return s;
 }
