@@ -5,9 +5,9 @@ set -eu
 
 BUILD="build-essential autoconf automake libtool pkg-config
   libsystemd-dev librdkafka-dev libcurl4-openssl-dev libjson-c-dev libinih-dev
-  libssl-dev libpcre2-dev check libmsgpack-dev"
+  libssl-dev"
 TEST="clang libclang-rt-14-dev sshguard kcat rsyslog rsyslog-kafka systemd-journal-remote
-  python3 python3-botocore python3-aiosmtpd openjdk-17-jre-headless
+  check libmsgpack-dev python3 python3-botocore python3-aiosmtpd openjdk-17-jre-headless
   maven procps util-linux bsdextrautils man-db"
 
 want="$BUILD"

@@ -57,11 +57,12 @@ mkdir -p "$build"
 cd "$build"
 # Reconfigure when the arguments change or configure is newer than the
 # last run; otherwise keep the tree and build incrementally.
-args="$*"
+# Warnings are errors here, as in CI; a user's own ./configure leaves them warnings.
+args="--enable-werror $*"
 if [ ! -f Makefile ] || [ ! -f config.status ] || newer "$root/configure" config.status ||
    [ "$(cat .test-sh-configure-args 2>/dev/null || echo '<none>')" != "$args" ]; then
     say "configuring in $build${args:+ with $args}"
-    "$root/configure" "$@"
+    "$root/configure" --enable-werror "$@"
     printf '%s\n' "$args" >.test-sh-configure-args
 fi
 say "building ($jobs jobs)"
