@@ -12,30 +12,37 @@
  * on Linux, and a numeric scope id fits in 10 digits. */
 #define AG_ZONE_MAX 32
 
+static inline int ag_addr_digit(char c)
+{
+    return (unsigned char)(c - '0') < 10;
+}
+
 /* Dotted quad, exactly four decimal parts of 1-3 digits, each <= 255, no
  * leading zero (01.2.3.4 is octal to inet_aton, so its meaning is unclear:
  * reject rather than guess). */
 static int parse_ipv4(const char *s, size_t len, uint8_t out[4])
 {
-    size_t i = 0;
+    if (len < 7 || len > 15)
+        return -1; /* "1.2.3.4" to "255.255.255.255" */
+    const char *p = s, *e = s + len;
     for (int part = 0; part < 4; part++) {
-        if (part > 0) {
-            if (i >= len || s[i] != '.')
-                return -1;
-            i++;
+        if (part > 0 && (p == e || *p++ != '.'))
+            return -1;
+        if (p == e || !ag_addr_digit(*p))
+            return -1;
+        unsigned v = (unsigned)(*p++ - '0');
+        if (p < e && ag_addr_digit(*p)) {
+            if (v == 0)
+                return -1; /* a leading zero */
+            v = v * 10 + (unsigned)(*p++ - '0');
+            if (p < e && ag_addr_digit(*p))
+                v = v * 10 + (unsigned)(*p++ - '0');
         }
-        size_t start = i;
-        unsigned v = 0;
-        while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 3) {
-            v = v * 10 + (unsigned)(s[i] - '0');
-            i++;
-        }
-        size_t ndig = i - start;
-        if (ndig == 0 || v > 255 || (ndig > 1 && s[start] == '0'))
+        if (v > 255)
             return -1;
         out[part] = (uint8_t)v;
     }
-    return i == len ? 0 : -1;
+    return p == e ? 0 : -1;
 }
 
 static int hex_value(char c)
@@ -156,18 +163,18 @@ int ag_addr_parse(const char *s, size_t len, struct ag_addr *out)
     if (len == 0 || len > AG_ADDR_STRLEN + 1 + AG_ZONE_MAX)
         return -1;
 
-    /* A colon in the text means IPv6; otherwise the only thing it can be is a
-     * dotted quad. memchr keeps the check cheap for the common IPv4 case. */
-    const char *colon = memchr(s, ':', len);
-    if (colon == NULL) {
-        uint8_t v4[4];
-        if (parse_ipv4(s, len, v4) < 0)
-            return -1;
+    /* A dotted quad first: the common case, and text that parses as one
+     * holds digits and dots only. Otherwise a colon in the text means IPv6,
+     * and without one it is nothing. */
+    uint8_t v4[4];
+    if (parse_ipv4(s, len, v4) == 0) {
         memset(out, 0, sizeof *out);
         out->af = AG_AF_INET;
         memcpy(out->b, v4, 4);
         return 0;
     }
+    if (memchr(s, ':', len) == NULL)
+        return -1;
 
     const char *pct = memchr(s, '%', len);
     if (pct != NULL) {

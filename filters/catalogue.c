@@ -17,6 +17,7 @@
  * shape.c takes the address only where every split of the line agrees. */
 #include "filters/catalogue.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "filters/match.h"
@@ -618,19 +619,25 @@ static int provably_disjoint(const struct ag_catalogue *c, unsigned i, unsigned 
     return 0;
 }
 
-static void build_disjoint(struct ag_catalogue *c)
+/* Each row's end words are worked out once: every parser builds these
+ * tables at start, and a short run pays for them in full. */
+static int build_disjoint(struct ag_catalogue *c)
 {
-    struct end_words wi, wj;
+    struct end_words *w = malloc(sizeof *w * c->n);
+    if (w == NULL)
+        return -1;
+    for (unsigned i = 0; i < c->n; i++)
+        end_words(&c->shape[i], &w[i]);
     for (unsigned i = 0; i < c->n; i++) {
-        end_words(&c->shape[i], &wi);
         for (unsigned j = 0; j < c->n; j++) {
             if (j == i || ag_rows[i].family != ag_rows[j].family)
                 continue;
-            end_words(&c->shape[j], &wj);
-            if (provably_disjoint(c, i, j, &wi, &wj))
+            if (provably_disjoint(c, i, j, &w[i], &w[j]))
                 c->disjoint[i][j / 64] |= 1ull << (j % 64);
         }
     }
+    free(w);
+    return 0;
 }
 
 static int build_rivals(struct ag_catalogue *c)
@@ -709,8 +716,7 @@ int ag_catalogue_init(struct ag_catalogue *c, unsigned *bad)
     c->n = ag_n_rows;
     build_back_classes(c);
     build_shared(c);
-    build_disjoint(c);
-    if (build_words(c) < 0 || build_rivals(c) < 0) {
+    if (build_disjoint(c) < 0 || build_words(c) < 0 || build_rivals(c) < 0) {
         *bad = ag_n_rows; /* the tables are too small */
         return -1;
     }
