@@ -272,8 +272,7 @@ static int build_parts(struct ag_engine *e, char *err, size_t errlen)
     uint32_t cooldown[AG_RULE_COUNT];
     for (int r = 0; r < AG_RULE_COUNT; r++)
         cooldown[r] = e->cfg.rules[r].cooldown_s;
-    uint32_t episode_s = (uint32_t)(e->late_ms / 1000);
-    if (ag_open_new(&e->open, e->cfg.open_findings, e->cfg.hash_key, cooldown, episode_s) != 0)
+    if (ag_open_new(&e->open, e->cfg.open_findings, e->cfg.hash_key, cooldown) != 0)
         return fail(err, errlen, "open findings: cannot allocate %u entries",
                     e->cfg.open_findings);
     unsigned stripes = e->cfg.synchronous ? 1 : RECENT_STRIPES;
@@ -619,21 +618,11 @@ static uint32_t bucket(const struct feed *f, enum ag_rule r)
     return ag_window_bucket(f->t, f->e->width_ms[r]);
 }
 
-/* Counts n at the event's bucket and returns what the rule compares: the
- * fullest window holding that bucket, so an event delivered after newer
- * ones still completes the windows they opened. */
 static uint32_t ring_add(struct feed *f, struct ag_slot *s, enum ag_rule r, uint32_t n)
 {
     if (!rule_on(f, r))
         return 0;
-    _Atomic uint64_t *ring = &s->ring[ag_rule_ring(r)];
-    uint32_t j = bucket(f, r);
-    uint32_t v = ag_ring_add(ring, j, n, f->e->max_back[r]);
-    uint64_t w = atomic_load_explicit(ring, memory_order_relaxed);
-    if (ag_ring_newest_is(w, j))
-        return v; /* in order: the window ending here is the only one */
-    uint32_t p = ag_ring_peak(w, j);
-    return p > v ? p : v;
+    return ag_ring_add(&s->ring[ag_rule_ring(r)], bucket(f, r), n, f->e->max_back[r]);
 }
 
 static uint32_t ring_read(const struct feed *f, struct ag_slot *s, enum ag_rule r)
@@ -755,7 +744,6 @@ static void trip(struct feed *f, enum ag_rule r, const struct ag_key *key,
     q->window_s = rc->window_s;
     q->time_ms = f->t;
     q->created_ms = res.created_ms;
-    q->episode_ms = res.episode_ms;
     q->key_w[0] = key->w[0];
     q->key_w[1] = key->w[1];
     key_text(f, kind, q);

@@ -325,7 +325,6 @@ static void fill_from_request(struct ag_finding *f, const struct ag_finding_req 
     f->window_s = req->window_s;
     f->time_ms = req->time_ms;
     f->created_ms = req->created_ms;
-    f->episode_ms = req->episode_ms;
     f->counts = req->counts;
     f->first_seen_ms = req->counts.first_seen_ms;
     f->last_seen_ms = req->counts.last_seen_ms;
@@ -334,20 +333,19 @@ static void fill_from_request(struct ag_finding *f, const struct ag_finding_req 
 }
 
 /* uid: 128 bits of SipHash (fixed, public key: the uid must be the same in
- * every run and on every host) over rule, key kind, key text and the start
- * of the episode, so a Create and all its Updates share it. */
-/* The id depends on (rule, key, episode) only: not on the process, the
- * table's random hash key, the exact line that tripped or which trip
- * happened to arrive first, so two engines that count the same events (an
- * aggregator and the one that takes its partitions over after a rebalance,
- * or one stream delivered in two orders) name a finding alike. */
+ * every run and on every host) over rule, key kind, key text and the Create
+ * time, so a Create and all its Updates share it. */
+/* The id depends on (rule, key, window bucket of the Create) only: not on
+ * the process, the table's random hash key or the exact line that tripped,
+ * so two engines that count the same events (an aggregator and the one that
+ * takes its partitions over after a rebalance) name a finding alike. */
 static void make_uid(struct ag_finding *f)
 {
     static const uint64_t uid_key[2] = {0x6175746867756172ull, 0x66696e64696e6775ull};
     char buf[AG_FINDING_KEY_MAX + 32];
     size_t klen = strlen(f->key);
     size_t n = 0;
-    int64_t start = f->episode_ms;
+    int64_t start = f->created_ms - f->created_ms % ag_window_width_ms(f->window_s);
     buf[n++] = (char)f->rule;
     buf[n++] = (char)f->key_kind;
     memcpy(buf + n, &start, sizeof(start));

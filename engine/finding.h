@@ -119,8 +119,6 @@ struct ag_finding {
     uint32_t window_s;
     int64_t time_ms;             /* event time of the line that tripped the rule */
     int64_t created_ms;          /* event time of the Create (same for Updates) */
-    int64_t episode_ms;          /* start of the period of event time the finding
-                                    covers (one per rule and key): names it */
 
     struct ag_counts counts;     /* of the finding's key at trip time */
     int64_t first_seen_ms;       /* of the key (or the earliest sample) */
@@ -173,7 +171,7 @@ struct ag_recent;
 struct ag_finding_req {
     uint8_t rule, key_kind, activity, severity;
     uint32_t update_seq, threshold, observed, window_s;
-    int64_t time_ms, created_ms, episode_ms;
+    int64_t time_ms, created_ms;
     uint64_t key_w[2];                   /* the table key's 16 bytes */
     struct ag_addr key_addr;
     char key_text[AG_FINDING_KEY_MAX];

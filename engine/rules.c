@@ -1,11 +1,8 @@
-/* rules.c - rule definitions and the open-finding (episode) table.
+/* rules.c - rule definitions and the open-finding (cooldown) table.
  *
  * A rule that keeps tripping must not flood the sinks: the first trip of a
- * (rule, key) in an episode opens a finding, later trips in that episode
- * update the same finding at most once per cooldown (or when the count
- * doubled). Episodes are periods of event time aligned to the longest
- * window, never anchored to the first trip that happened to arrive, so the
- * findings a stream raises do not depend on the order it is delivered in. */
+ * (rule, key) opens a finding, later trips within the cooldown update that
+ * same finding at most once per cooldown (or when the count doubled). */
 #include "engine/rules.h"
 
 #include <errno.h>
@@ -68,8 +65,8 @@ const struct ag_rule_info *ag_rule_info(enum ag_rule rule)
 
 /* ---- open findings ---------------------------------------------------- */
 
-/* tag: fingerprint of (rule, key, episode) with the rule in its low 4 bits
- * and bit 4 set so that no tag is 0 (empty).
+/* tag: fingerprint of (rule, key) with the rule in its low 4 bits and bit 4
+ * set so that no tag is 0 (empty).
  * times: open_s (Create) << 32 | emit_s (last report).
  * trip:  trip_s (last trip) << 32 | observed value at the last report.
  * Times are whole seconds of event time, 0 meaning never. */
@@ -89,16 +86,15 @@ struct open_entry {
 struct ag_open {
     struct open_entry *e;
     uint32_t mask;
-    uint32_t episode_s;
     uint64_t hash_key[2];
     uint32_t cooldown_s[AG_RULE_COUNT];
 };
 
 int ag_open_new(struct ag_open **out, uint32_t entries, const uint64_t hash_key[2],
-                const uint32_t cooldown_s[AG_RULE_COUNT], uint32_t episode_s)
+                const uint32_t cooldown_s[AG_RULE_COUNT])
 {
     *out = NULL;
-    if (entries < OPEN_GROUP || (entries & (entries - 1)) != 0 || episode_s == 0)
+    if (entries < OPEN_GROUP || (entries & (entries - 1)) != 0)
         return -EINVAL;
     struct ag_open *o = calloc(1, sizeof(*o));
     if (o == NULL)
@@ -109,7 +105,6 @@ int ag_open_new(struct ag_open **out, uint32_t entries, const uint64_t hash_key[
         return -ENOMEM;
     }
     o->mask = entries - 1;
-    o->episode_s = episode_s;
     o->hash_key[0] = hash_key[0] ^ 0x6f70656eull; /* distinct from the table's hash */
     o->hash_key[1] = hash_key[1];
     memcpy(o->cooldown_s, cooldown_s, sizeof(o->cooldown_s));
@@ -155,36 +150,23 @@ static inline uint32_t hi32(uint64_t v) { return (uint32_t)(v >> 32); }
 static inline uint32_t lo32(uint64_t v) { return (uint32_t)v; }
 static inline uint64_t pack(uint32_t h, uint32_t l) { return ((uint64_t)h << 32) | l; }
 
-static uint32_t episode_of(const struct ag_open *o, uint32_t now_s)
-{
-    return now_s / o->episode_s;
-}
-
 static uint64_t open_tag(const struct ag_open *o, enum ag_rule rule, const struct ag_key *key,
-                         uint32_t now_s, uint64_t *hash)
+                         uint64_t *hash)
 {
-    uint64_t buf[5] = {(uint64_t)rule, key->kind, key->w[0], key->w[1], episode_of(o, now_s)};
+    uint64_t buf[4] = {(uint64_t)rule, key->kind, key->w[0], key->w[1]};
     uint64_t h = ag_hash64(o->hash_key, buf, sizeof(buf));
     *hash = h;
     return (h & ~0x1full) | 0x10u | (uint64_t)rule;
 }
 
-/* An entry may take late trips until the newest event time is a whole
- * episode past its own (the engine's late limit is the longest window, the
- * episode's length); after that, and a margin for a thread still deciding on
- * it, another (rule, key, episode) may have it. */
-static int is_stale(const struct ag_open *o, const struct open_entry *e, uint32_t now_s)
+/* Seconds since the last sign of life of an entry: its last trip or report
+ * (the Create sets both, so a Create is never mistaken for a closed one). */
+static int64_t quiet_for(const struct open_entry *e, uint32_t now_s)
 {
-    uint32_t open_s = hi32(atomic_load_explicit(&e->times, memory_order_acquire));
     uint32_t trip_s = hi32(atomic_load_explicit(&e->trip, memory_order_acquire));
-    uint32_t seen = open_s > trip_s ? open_s : trip_s;
-    int64_t ends = ((int64_t)episode_of(o, seen) + 2) * o->episode_s;
-    return (int64_t)now_s >= ends + OPEN_REUSE_MARGIN_S;
-}
-
-static int64_t episode_start_ms(const struct ag_open *o, uint32_t now_s)
-{
-    return (int64_t)episode_of(o, now_s) * o->episode_s * 1000;
+    uint32_t emit_s = lo32(atomic_load_explicit(&e->times, memory_order_acquire));
+    uint32_t last = trip_s > emit_s ? trip_s : emit_s;
+    return (int64_t)now_s - (int64_t)last;
 }
 
 static struct open_entry *open_find(const struct ag_open *o, uint64_t tag, uint64_t h)
@@ -209,15 +191,16 @@ static struct open_entry *open_claim(struct ag_open *o, uint64_t tag, uint64_t h
                 return &g[i];
             if (take >= 0)
                 continue;
-            if (t == 0 || is_stale(o, &g[i], now_s)) {
+            if (t == 0 ||
+                quiet_for(&g[i], now_s) > (int64_t)o->cooldown_s[t & 15u] + OPEN_REUSE_MARGIN_S) {
                 take = i;
                 take_tag = t;
             }
         }
         if (take < 0)
             return NULL;
-        /* A reused entry keeps the old key's times: they lie in an older
-         * episode and so read as closed, the state a new key starts in. */
+        /* A reused entry keeps the old key's times: they read as closed,
+         * which is exactly the state a new key starts in. */
         if (atomic_compare_exchange_strong_explicit(&g[take].tag, &take_tag, tag,
                                                     memory_order_acq_rel,
                                                     memory_order_relaxed))
@@ -226,12 +209,14 @@ static struct open_entry *open_claim(struct ag_open *o, uint64_t tag, uint64_t h
     return NULL;
 }
 
-/* Closed: never opened in the episode of now_s (a reused entry still holds
- * the times of an older one). */
-static int is_closed(const struct ag_open *o, uint64_t times, uint32_t now_s)
+static int is_closed(const struct open_entry *e, uint64_t times, uint64_t trip,
+                     uint32_t now_s, uint32_t cooldown)
 {
-    uint32_t open_s = hi32(times);
-    return open_s == 0 || episode_of(o, open_s) != episode_of(o, now_s);
+    if (hi32(times) == 0)
+        return 1;
+    uint32_t last = hi32(trip) > lo32(times) ? hi32(trip) : lo32(times);
+    (void)e;
+    return (int64_t)now_s - (int64_t)last >= (int64_t)cooldown;
 }
 
 static void note_trip_time(struct open_entry *e, uint32_t now_s)
@@ -255,8 +240,8 @@ void ag_open_trip(struct ag_open *o, enum ag_rule rule, const struct ag_key *key
                   int64_t now_ms, uint32_t observed, struct ag_trip_result *res)
 {
     uint64_t h;
+    uint64_t tag = open_tag(o, rule, key, &h);
     uint32_t now_s = secs(now_ms);
-    uint64_t tag = open_tag(o, rule, key, now_s, &h);
     uint32_t cooldown = o->cooldown_s[rule];
     memset(res, 0, sizeof(*res));
     struct open_entry *e = open_claim(o, tag, h, now_s);
@@ -267,7 +252,7 @@ void ag_open_trip(struct ag_open *o, enum ag_rule rule, const struct ag_key *key
     for (int attempt = 0; attempt < 16; attempt++) {
         uint64_t times = atomic_load_explicit(&e->times, memory_order_acquire);
         uint64_t trip = atomic_load_explicit(&e->trip, memory_order_acquire);
-        if (is_closed(o, times, now_s)) {
+        if (is_closed(e, times, trip, now_s, cooldown)) {
             /* The CAS on times decides who reports the Create. */
             if (!atomic_compare_exchange_strong_explicit(&e->times, &times, pack(now_s, now_s),
                                                          memory_order_acq_rel,
@@ -277,15 +262,12 @@ void ag_open_trip(struct ag_open *o, enum ag_rule rule, const struct ag_key *key
             atomic_store_explicit(&e->trip, pack(now_s, observed), memory_order_release);
             res->what = AG_TRIP_CREATE;
             res->created_ms = (int64_t)now_s * 1000;
-            res->episode_ms = episode_start_ms(o, now_s);
             return;
         }
         note_trip_time(e, now_s);
         res->created_ms = (int64_t)hi32(times) * 1000;
-        res->episode_ms = episode_start_ms(o, now_s);
         uint32_t emit_s = lo32(times);
         uint32_t reported = lo32(trip);
-        /* A late trip (before the last report) is news only by growth. */
         int due_by_time = (int64_t)now_s - (int64_t)emit_s >= (int64_t)cooldown;
         int due_by_growth = reported > 0 && (uint64_t)observed >= 2ull * reported;
         if (!due_by_time && !due_by_growth) {
@@ -309,10 +291,11 @@ int ag_open_is_open(const struct ag_open *o, enum ag_rule rule, const struct ag_
                     int64_t now_ms)
 {
     uint64_t h;
-    uint32_t now_s = secs(now_ms);
-    uint64_t tag = open_tag(o, rule, key, now_s, &h);
+    uint64_t tag = open_tag(o, rule, key, &h);
     const struct open_entry *e = open_find(o, tag, h);
     if (e == NULL)
         return 0;
-    return !is_closed(o, atomic_load_explicit(&e->times, memory_order_acquire), now_s);
+    uint64_t times = atomic_load_explicit(&e->times, memory_order_acquire);
+    uint64_t trip = atomic_load_explicit(&e->trip, memory_order_acquire);
+    return !is_closed(e, times, trip, secs(now_ms), o->cooldown_s[rule]);
 }

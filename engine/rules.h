@@ -25,22 +25,19 @@ struct ag_rule_info {
 /* Never NULL for rule < AG_RULE_COUNT. */
 const struct ag_rule_info *ag_rule_info(enum ag_rule rule);
 
-/* Open findings: one entry per (rule, key, episode) that tripped. An
- * episode is a period of event time of episode_s seconds (the longest
- * window), aligned to multiples of it, so that which finding a trip belongs
- * to depends on its event time only, never on what arrived first. An entry
- * takes late trips until the newest event time is an episode past its own,
- * then may be reused. Bounded. */
+/* Open findings: one entry per (rule, key) that tripped, kept while trips
+ * go on within the cooldown. Bounded; entries closed for a cooldown are
+ * reused. */
 struct ag_open;
 
 int ag_open_new(struct ag_open **out, uint32_t entries, const uint64_t hash_key[2],
-                const uint32_t cooldown_s[AG_RULE_COUNT], uint32_t episode_s);
+                const uint32_t cooldown_s[AG_RULE_COUNT]);
 void ag_open_free(struct ag_open *o);
 size_t ag_open_memory(const struct ag_open *o);
 void ag_open_prefault(struct ag_open *o);
 
 enum ag_trip {
-    AG_TRIP_CREATE = 1,   /* first trip of (rule, key) in the episode */
+    AG_TRIP_CREATE = 1,   /* first trip, or first after the previous one closed */
     AG_TRIP_UPDATE,       /* still open; due by time or by growth */
     AG_TRIP_SUPPRESSED,   /* still open; nothing new enough to say */
     AG_TRIP_FULL          /* no room to track it */
@@ -49,18 +46,17 @@ enum ag_trip {
 struct ag_trip_result {
     enum ag_trip what;
     int64_t created_ms;   /* event time of the Create (whole seconds) */
-    int64_t episode_ms;   /* start of the episode: what names the finding */
     uint32_t update_seq;  /* 0 for a Create */
 };
 
 /* Decides what a trip of rule on key at event time now_ms with value
  * observed means. Lock-free; the thread whose CAS opens the finding is the
- * one that reports the Create. An Update is due once per cooldown of event
- * time after the last report, or at once when observed has doubled since. */
+ * one that reports the Create. An Update is due once per cooldown, or at
+ * once when observed has doubled since the last report. */
 void ag_open_trip(struct ag_open *o, enum ag_rule rule, const struct ag_key *key,
                   int64_t now_ms, uint32_t observed, struct ag_trip_result *res);
 
-/* 1 if rule has a finding on key in the episode of now_ms. */
+/* 1 if rule has an open finding on key at now_ms (tripped within cooldown). */
 int ag_open_is_open(const struct ag_open *o, enum ag_rule rule, const struct ag_key *key,
                     int64_t now_ms);
 

@@ -49,19 +49,6 @@ uint32_t ag_ring_sum(uint64_t word, uint32_t j)
     return sum;
 }
 
-uint32_t ag_ring_peak(uint64_t word, uint32_t j)
-{
-    uint32_t best = ag_ring_sum(word, j);
-    int32_t d = word == 0 ? 0 : ring_dist(j, word);
-    /* windows ending at j+1 .. the newest bucket (at most j+3) */
-    for (int32_t k = 1; k < AG_RING_BUCKETS && k <= -d; k++) {
-        uint32_t v = ag_ring_sum(word, j + (uint32_t)k);
-        if (v > best)
-            best = v;
-    }
-    return best;
-}
-
 static uint64_t ring_fresh(uint32_t j, uint32_t n)
 {
     return ((uint64_t)(j & 0xffffu) << TAG_SHIFT) | n;

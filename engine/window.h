@@ -38,25 +38,12 @@ static inline uint32_t ag_window_bucket(int64_t t_ms, int64_t width_ms)
  * stale long ago and wrapped, so it is restarted. */
 uint32_t ag_ring_add(_Atomic uint64_t *ring, uint32_t j, uint32_t n, uint32_t max_back);
 
-/* 1 if bucket j is the ring's newest (an event in order). */
-static inline int ag_ring_newest_is(uint64_t word, uint32_t j)
-{
-    return (uint16_t)(word >> 48) == (uint16_t)j;
-}
-
 /* The windowed sum ending at bucket j. */
 uint32_t ag_ring_sum(uint64_t word, uint32_t j);
 static inline uint32_t ag_ring_read(_Atomic uint64_t *ring, uint32_t j)
 {
     return ag_ring_sum(atomic_load_explicit(ring, memory_order_relaxed), j);
 }
-
-/* The largest windowed sum of a window that holds bucket j: those ending at
- * j .. j+3, as far as the ring still holds their buckets. The same as
- * ag_ring_sum() for an event at the ring's newest bucket; for one that
- * arrived after newer ones, it also sees the windows those complete, so a
- * threshold is met whatever order a window's events came in. */
-uint32_t ag_ring_peak(uint64_t word, uint32_t j);
 
 /* Clears a ring whose buckets all lie before bucket j (or that wrapped); a
  * ring untouched for 2^15 buckets would otherwise alias. */

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -735,126 +734,6 @@ START_TEST(threads_take_no_host_signal)
 }
 END_TEST
 
-/* ---- delivery order ------------------------------------------------------- */
-
-#define ORDER_MAX 64
-#define EPISODE_MS (6 * 3600 * SEC) /* the longest default window */
-
-struct timed {
-    int64_t t;
-    uint32_t src;
-};
-
-/* In time order: a fast brute force in two bursts 40 min apart (more than a
- * cooldown) and a slow one over two hours, inside one episode. */
-static int order_timeline(struct timed *tl)
-{
-    int64_t base = (T0 / EPISODE_MS) * EPISODE_MS + 3600 * SEC;
-    int n = 0;
-    for (int i = 0; i < 30; i++) {
-        for (int burst = 0; burst < 2; burst++)
-            if (i == 0 || i == 10)
-                for (int k = 0; k < 8; k++)
-                    tl[n++] = (struct timed){base + (i / 10) * 40 * 60 * SEC + k * 5 * SEC,
-                                             0xcb007107};
-        tl[n++] = (struct timed){base + i * 4 * 60 * SEC + 40 * SEC, 0xc6336409};
-    }
-    return n;
-}
-
-struct order_feed {
-    struct ag_engine *e;
-    const struct timed *tl;
-    int n, chunks, parity;
-    _Atomic int *turn; /* the chunk whose turn it is, in delivery order */
-};
-
-static void feed_timed(struct ag_engine *e, const struct timed *x)
-{
-    struct ag_addr a = v4(x->src);
-    struct line l;
-    mk(&l, x->t, AG_EV_AUTH_FAILURE, &a, "root");
-    ck_assert_int_eq(ag_engine_feed(e, &l.ev), 0);
-}
-
-/* Each pair of chunks is delivered second first: 1, 0, 3, 2, ... by two
- * threads taking alternate chunks, as two flushing workers would. */
-static void *order_feeder(void *arg)
-{
-    struct order_feed *of = arg;
-    int per = (of->n + of->chunks - 1) / of->chunks;
-    for (int pos = of->parity; pos < of->chunks; pos += 2) {
-        while (atomic_load(of->turn) != pos)
-            sched_yield();
-        int chunk = pos ^ 1;
-        for (int i = chunk * per; i < (chunk + 1) * per && i < of->n; i++)
-            feed_timed(of->e, &of->tl[i]);
-        atomic_store(of->turn, pos + 1);
-    }
-    return NULL;
-}
-
-/* "rule key uid;" of every finding, sorted: the set an order must keep. */
-static void finding_set(struct capture *c, char *out, size_t cap)
-{
-    static char rows[MAX_KEPT][AG_FINDING_KEY_MAX + 64];
-    int n = 0;
-    pthread_mutex_lock(&c->lock);
-    for (int i = 0; i < c->n; i++) {
-        char row[sizeof(rows[0])];
-        snprintf(row, sizeof(row), "%s %s %s;", c->f[i].rule_name, c->f[i].key, c->f[i].uid);
-        int dup = 0;
-        for (int j = 0; j < n; j++)
-            dup |= strcmp(rows[j], row) == 0;
-        if (!dup)
-            memcpy(rows[n++], row, sizeof(row));
-    }
-    pthread_mutex_unlock(&c->lock);
-    qsort(rows, (size_t)n, sizeof(rows[0]), (int (*)(const void *, const void *))strcmp);
-    out[0] = '\0';
-    for (int i = 0; i < n; i++)
-        strncat(out, rows[i], cap - strlen(out) - 1);
-}
-
-START_TEST(two_threads_feeding_alternate_chunks_find_the_same)
-{
-    struct timed tl[ORDER_MAX];
-    int n = order_timeline(tl);
-    static char want[4096], got[4096];
-    struct ag_engine_config cfg;
-    small_config(&cfg);
-
-    struct capture c;
-    capture_init(&c);
-    struct ag_engine *e = new_engine(&cfg, &c);
-    for (int i = 0; i < n; i++)
-        feed_timed(e, &tl[i]);
-    ag_engine_flush(e);
-    finding_set(&c, want, sizeof(want));
-    ag_engine_free(e);
-    capture_free(&c);
-    ck_assert_msg(strstr(want, "bruteforce 203.0.113.7 ") != NULL, "%s", want);
-    ck_assert_msg(strstr(want, "slow_bruteforce 198.51.100.9 ") != NULL, "%s", want);
-
-    capture_init(&c);
-    e = new_engine(&cfg, &c);
-    _Atomic int turn = 0;
-    struct order_feed of[2];
-    pthread_t t[2];
-    for (int k = 0; k < 2; k++) {
-        of[k] = (struct order_feed){e, tl, n, 4, k, &turn};
-        ck_assert_int_eq(pthread_create(&t[k], NULL, order_feeder, &of[k]), 0);
-    }
-    for (int k = 0; k < 2; k++)
-        pthread_join(t[k], NULL);
-    ag_engine_flush(e);
-    finding_set(&c, got, sizeof(got));
-    ag_engine_free(e);
-    capture_free(&c);
-    ck_assert_str_eq(got, want);
-}
-END_TEST
-
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine");
@@ -870,7 +749,6 @@ static Suite *suite(void)
     tcase_add_test(tc, free_with_findings_pending_delivers_them);
     tcase_add_test(tc, tick_expires_idle_keys_on_event_time);
     tcase_add_test(tc, threads_take_no_host_signal);
-    tcase_add_test(tc, two_threads_feeding_alternate_chunks_find_the_same);
     tcase_add_test(tc, botnet_noise_makes_no_distinct_values);
     tcase_add_test(tc, replay_expires_idle_keys_once_the_table_fills);
     suite_add_tcase(s, tc);

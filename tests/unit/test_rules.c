@@ -17,8 +17,6 @@
 #define T0 1700000000000LL
 #define SEC 1000LL
 #define MIN (60 * SEC)
-/* the longest default window: the open-finding table's episode */
-#define EPISODE_S (6 * 3600)
 
 struct capture {
     int events;
@@ -995,12 +993,10 @@ START_TEST(out_of_order_events_within_the_window_still_trip)
     int64_t order[] = {50, 10, 40, 0, 30, 20};
     for (int i = 0; i < 6; i++)
         feed(e, T0 + order[i] * SEC, AG_EV_AUTH_FAILURE, "192.0.2.3", "x");
-    /* the six are in one window whatever order they came in: the last to
-     * arrive (the 20 s line) completes the window the 50 s line opened */
-    ck_assert_int_eq(count_rule(&c, AG_RULE_BRUTEFORCE), 1);
-    ck_assert_uint_eq(first_of(&c, AG_RULE_BRUTEFORCE)->observed, 6);
+    ck_assert_int_eq(count_rule(&c, AG_RULE_BRUTEFORCE), 0); /* evaluated at the 20 s line */
     feed(e, T0 + 55 * SEC, AG_EV_AUTH_FAILURE, "192.0.2.3", "x");
     ck_assert_int_eq(count_rule(&c, AG_RULE_BRUTEFORCE), 1);
+    ck_assert_uint_eq(first_of(&c, AG_RULE_BRUTEFORCE)->observed, 7);
     done(e, &c);
 }
 END_TEST
@@ -1029,105 +1025,6 @@ START_TEST(replay_gives_the_same_findings)
     }
     done(ea, &a);
     done(eb, &b);
-}
-END_TEST
-
-/* ---- delivery order ------------------------------------------------------- */
-
-struct timed {
-    int64_t t;
-    enum ag_kind kind;
-    const char *src, *user;
-};
-
-/* A fast brute force in two bursts 40 min apart (more than a cooldown), a
- * slow one over two hours, both inside one episode. */
-static int order_timeline(struct timed *tl, int max)
-{
-    int64_t base = (T0 / 1000 / EPISODE_S) * EPISODE_S * 1000 + 60 * MIN;
-    int n = 0;
-    for (int burst = 0; burst < 2; burst++)
-        for (int i = 0; i < 8 && n < max; i++)
-            tl[n++] = (struct timed){base + burst * 40 * MIN + i * 5 * SEC, AG_EV_AUTH_FAILURE,
-                                     "203.0.113.7", "root"};
-    for (int i = 0; i < 30 && n < max; i++)
-        tl[n++] = (struct timed){base + i * 4 * MIN + 30 * SEC, AG_EV_AUTH_FAILURE,
-                                 "198.51.100.9", "oracle"};
-    return n;
-}
-
-static int by_time(const void *a, const void *b)
-{
-    const struct timed *x = a, *y = b;
-    return x->t < y->t ? -1 : x->t > y->t;
-}
-
-/* "rule key uid" of every finding, sorted and joined: the set a delivery
- * order must not change. */
-static void finding_set(const struct capture *c, char *out, size_t cap)
-{
-    char rows[64][AG_FINDING_KEY_MAX + 64];
-    int n = 0;
-    for (int i = 0; i < c->n; i++) {
-        char row[sizeof(rows[0])];
-        snprintf(row, sizeof(row), "%s %s %s;", c->f[i].rule_name, c->f[i].key, c->f[i].uid);
-        int dup = 0;
-        for (int j = 0; j < n; j++)
-            dup |= strcmp(rows[j], row) == 0;
-        if (!dup)
-            memcpy(rows[n++], row, sizeof(row));
-    }
-    qsort(rows, (size_t)n, sizeof(rows[0]), (int (*)(const void *, const void *))strcmp);
-    out[0] = '\0';
-    for (int i = 0; i < n; i++)
-        strncat(out, rows[i], cap - strlen(out) - 1);
-}
-
-static void replay_order(const struct timed *tl, int n, const int *order, char *set, size_t cap)
-{
-    struct capture c;
-    struct ag_engine *e = engine_with(&c, NULL);
-    for (int i = 0; i < n; i++) {
-        const struct timed *x = &tl[order[i]];
-        feed(e, x->t, x->kind, x->src, x->user);
-    }
-    finding_set(&c, set, cap);
-    done(e, &c);
-}
-
-START_TEST(delivery_order_does_not_change_which_findings)
-{
-    struct timed tl[64];
-    int n = order_timeline(tl, 64);
-    qsort(tl, (size_t)n, sizeof(tl[0]), by_time);
-    int order[64];
-    static char want[8192], got[8192];
-    for (int i = 0; i < n; i++)
-        order[i] = i;
-    replay_order(tl, n, order, want, sizeof(want));
-    ck_assert_msg(strstr(want, "bruteforce 203.0.113.7") != NULL, "%s", want);
-    ck_assert_msg(strstr(want, "slow_bruteforce 198.51.100.9") != NULL, "%s", want);
-    /* reversed */
-    for (int i = 0; i < n; i++)
-        order[i] = n - 1 - i;
-    replay_order(tl, n, order, got, sizeof(got));
-    ck_assert_str_eq(got, want);
-    /* the second half first */
-    for (int i = 0; i < n; i++)
-        order[i] = (i + n / 2) % n;
-    replay_order(tl, n, order, got, sizeof(got));
-    ck_assert_str_eq(got, want);
-    /* shuffled (fixed seed) */
-    uint32_t x = 12345;
-    for (int i = n - 1; i > 0; i--) {
-        x = x * 1103515245u + 12345u;
-        int j = (int)((x >> 8) % (uint32_t)(i + 1));
-        int t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-    }
-    replay_order(tl, n, order, got, sizeof(got));
-    ck_assert_str_eq(got, want);
 }
 END_TEST
 
@@ -1233,7 +1130,7 @@ START_TEST(open_table_create_suppress_update_close)
         cd[i] = 900;
     uint64_t hk[2] = {1, 2};
     struct ag_open *o = NULL;
-    ck_assert_int_eq(ag_open_new(&o, 64, hk, cd, EPISODE_S), 0);
+    ck_assert_int_eq(ag_open_new(&o, 64, hk, cd), 0);
     struct ag_key k = {.kind = AG_KEY_SRC, .w = {5, 5}};
     struct ag_trip_result r;
     ck_assert_int_eq(ag_open_is_open(o, AG_RULE_SCAN, &k, T0), 0);
@@ -1253,22 +1150,12 @@ START_TEST(open_table_create_suppress_update_close)
     ag_open_trip(o, AG_RULE_SCAN, &k, T0 + 17 * MIN + 30 * SEC, 21, &r);
     ck_assert_int_eq(r.what, AG_TRIP_UPDATE);
     ck_assert_uint_eq(r.update_seq, 2);
-    ck_assert_int_eq(ag_open_is_open(o, AG_RULE_SCAN, &k, T0 + 33 * MIN), 1);
-    /* a late trip (before the last report) is the same finding, not news */
-    ag_open_trip(o, AG_RULE_SCAN, &k, T0 - 30 * MIN, 21, &r);
-    ck_assert_int_eq(r.what, AG_TRIP_SUPPRESSED);
-    ck_assert_int_eq(r.created_ms, T0);
-    /* the episode is the finding's: quiet for an hour, still the same one */
-    ag_open_trip(o, AG_RULE_SCAN, &k, T0 + 90 * MIN, 21, &r);
-    ck_assert_int_eq(r.what, AG_TRIP_UPDATE);
-    ck_assert_uint_eq(r.update_seq, 3);
-    /* the next episode opens a new finding */
-    int64_t next = (T0 / 1000 / EPISODE_S + 1) * EPISODE_S * 1000;
-    ck_assert_int_eq(ag_open_is_open(o, AG_RULE_SCAN, &k, next), 0);
-    ag_open_trip(o, AG_RULE_SCAN, &k, next + MIN, 10, &r);
+    ck_assert_int_eq(ag_open_is_open(o, AG_RULE_SCAN, &k, T0 + 32 * MIN), 1);
+    /* 15 min without a trip: closed; the next trip opens a new one */
+    ck_assert_int_eq(ag_open_is_open(o, AG_RULE_SCAN, &k, T0 + 33 * MIN), 0);
+    ag_open_trip(o, AG_RULE_SCAN, &k, T0 + 33 * MIN, 10, &r);
     ck_assert_int_eq(r.what, AG_TRIP_CREATE);
-    ck_assert_int_eq(r.created_ms, next + MIN);
-    ck_assert_int_eq(r.episode_ms, next);
+    ck_assert_int_eq(r.created_ms, T0 + 33 * MIN);
     ag_open_free(o);
 }
 END_TEST
@@ -1280,7 +1167,7 @@ START_TEST(open_table_full_then_reused_after_close)
         cd[i] = 60;
     uint64_t hk[2] = {3, 4};
     struct ag_open *o = NULL;
-    ck_assert_int_eq(ag_open_new(&o, 8, hk, cd, EPISODE_S), 0); /* one group */
+    ck_assert_int_eq(ag_open_new(&o, 8, hk, cd), 0); /* one group */
     struct ag_trip_result r;
     for (uint64_t i = 0; i < 8; i++) {
         struct ag_key k = {.kind = AG_KEY_SRC, .w = {i, 0}};
@@ -1290,11 +1177,7 @@ START_TEST(open_table_full_then_reused_after_close)
     struct ag_key k9 = {.kind = AG_KEY_SRC, .w = {9, 0}};
     ag_open_trip(o, AG_RULE_BRUTEFORCE, &k9, T0 + SEC, 6, &r);
     ck_assert_int_eq(r.what, AG_TRIP_FULL);
-    /* entries take late trips for a whole episode after their own */
-    int64_t next = (T0 / 1000 / EPISODE_S + 1) * EPISODE_S * 1000;
-    ag_open_trip(o, AG_RULE_BRUTEFORCE, &k9, next + 10 * MIN, 6, &r);
-    ck_assert_int_eq(r.what, AG_TRIP_FULL);
-    ag_open_trip(o, AG_RULE_BRUTEFORCE, &k9, next + EPISODE_S * 1000 + 2 * MIN, 6, &r);
+    ag_open_trip(o, AG_RULE_BRUTEFORCE, &k9, T0 + 10 * MIN, 6, &r);
     ck_assert_int_eq(r.what, AG_TRIP_CREATE);
     ag_open_free(o);
 }
@@ -1389,7 +1272,6 @@ static Suite *suite(void)
     tcase_add_test(tc, late_events_are_counted_as_late_not_aggregated);
     tcase_add_test(tc, out_of_order_events_within_the_window_still_trip);
     tcase_add_test(tc, replay_gives_the_same_findings);
-    tcase_add_test(tc, delivery_order_does_not_change_which_findings);
     tcase_add_test(tc, fleet_source_off_by_default);
     tcase_add_test(tc, fleet_source_fires_on_twenty_distinct_hosts);
     tcase_add_test(tc, fleet_source_quiet_for_one_host_or_nineteen);
