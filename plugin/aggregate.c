@@ -214,7 +214,7 @@ static const struct ag_conf_key aggregate_keys[] = {
      .help = "Part of each stage's transactional.id; default: host name and process id."},
     {"transaction_timeout", AG_CONF_DURATION, AGG_FIELD(txn_timeout_ms), 1000, 900000,
      .def = "1m", .help = "A transaction open this long is aborted by the broker."},
-    {NULL}};
+    {.name = NULL}};
 
 const struct ag_conf_section ag_aggregate_section = {
     SEC, "`authguard aggregate`, the fleet tier: a Kafka consumer group on the events.",

@@ -29,7 +29,7 @@ static const struct ag_conf_key rule_keys[] = {
      .help = "A later trip for the same key within this updates the open finding."},
     {"severity", AG_CONF_ENUM, RULE_FIELD(severity), .choices = severities,
      .help = "Severity of its findings."},
-    {NULL}};
+    {.name = NULL}};
 
 void ag_config_rule_section(enum ag_rule r, struct ag_config_rule_keys *out)
 {
@@ -111,7 +111,7 @@ static const struct ag_conf_key engine_keys[] = {
      .help = "Fault the engine's memory in at start; auto: in the daemons only."},
     {"allowlist", AG_CONF_CIDRS, ENGINE_FIELD(allowlist), .def = "",
      .help = "Sources that never raise per-source findings nor are proposed for blocking."},
-    {NULL}};
+    {.name = NULL}};
 
 static int load_engine(struct ag_config *cfg, char *err, size_t errlen)
 {
@@ -148,7 +148,7 @@ struct input_keys {
 static const struct ag_conf_key input_keys[] = {
     {"timezone", AG_CONF_STRING, AG_CONF_FIELD(struct input_keys, timezone), .def = "local",
      .help = "Zone of BSD syslog timestamps: local, UTC, or a fixed offset such as +01:00."},
-    {NULL}};
+    {.name = NULL}};
 
 /* "local" (the default), "UTC", "+01:00", "-0530". */
 static int load_input(struct ag_config *cfg, char *err, size_t errlen)
@@ -191,7 +191,7 @@ static const struct ag_conf_key summary_keys[] = {
      .help = "Network ACL rule number of the deny entries proposed (below your allows)."},
     {"ssh_port", AG_CONF_UINT, SUMMARY_FIELD(ssh_port), 1, 65535, .def = "22",
      .help = "The SSH port the proposed commands name."},
-    {NULL}};
+    {.name = NULL}};
 
 static int load_summary(struct ag_config *cfg, char *err, size_t errlen)
 {

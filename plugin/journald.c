@@ -67,7 +67,7 @@ static const struct ag_conf_key journald_keys[] = {
      .help = "Entries between two saves of the cursor (and at exit)."},
     {"from", AG_CONF_ENUM, JOURNALD_FIELD(from), .choices = from_modes, .def = "tail",
      .help = "Where to start without a cursor: tail (only new entries) or head."},
-    {NULL}};
+    {.name = NULL}};
 
 const struct ag_conf_section ag_journald_section = {
     AG_JOURNALD_SECTION, "`authguard run`: the auth entries of the systemd journal.",

@@ -555,7 +555,7 @@ static const struct ag_conf_key rsyslog_keys[] = {
     {"seen_file", AG_CONF_PATH, AG_CONF_FIELD(struct rsyslog_keys, seen_file),
      .def = RS_SEEN_FILE,
      .help = "The last 8192 messages delivered, so a batch sent again is dropped; empty: none."},
-    {NULL}};
+    {.name = NULL}};
 
 const struct ag_conf_section ag_rsyslog_section = {
     "input.rsyslog", "`authguard rsyslog` (omprog): what survives a restart.", rsyslog_keys};

@@ -168,12 +168,12 @@ static const struct ag_conf_key file_keys[] = {
      .help = "Where each file stopped, written atomically; empty: keep no positions."},
     {"position_every", AG_CONF_UINT, FILE_FIELD(position_every), 1, 1000000, .def = "1000",
      .help = "Lines between two saves of the positions."},
-    {NULL}};
+    {.name = NULL}};
 
 static const struct ag_conf_key stdin_keys[] = {
     {"enabled", AG_CONF_BOOL, AG_CONF_FIELD(struct stdin_keys, enabled), .def = "off",
      .help = "Read standard input; at its end, with no other input, run stops."},
-    {NULL}};
+    {.name = NULL}};
 
 const struct ag_conf_section ag_run_file_section = {
     "input.file", "`authguard run`: log files followed by name.", file_keys};

@@ -566,7 +566,7 @@ static const struct ag_conf_key aws_keys[] = {
      .help = "How long the Bedrock tools reuse the instance context."},
     {"profile", AG_CONF_STRING, AWS_FIELD(profile),
      .help = "Profile of the credentials chain; by default $AWS_PROFILE, else default."},
-    {NULL}};
+    {.name = NULL}};
 
 const struct ag_conf_section ag_aws_section = {
     "aws", "The instance context and credentials the summaries and Bedrock use.", aws_keys};

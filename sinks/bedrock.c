@@ -1201,7 +1201,7 @@ static const struct ag_conf_key bedrock_keys[] = {
      .help = "How long a scan waits at the end for summaries still being written."},
     {"reverse_dns_timeout", AG_CONF_DURATION, BR_FIELD(c.rdns_timeout_ms), 10, 30000,
      .def = "2s", .help = "Timeout of the reverse DNS tool."},
-    {NULL}};
+    {.name = NULL}};
 
 const struct ag_conf_section ag_bedrock_section = {
     SEC, "An analyst's summary of each finding from Amazon Bedrock; the section enables it.",

@@ -557,7 +557,7 @@ static const struct ag_conf_key jsonl_keys[] = {
      .help = "Which events to write besides findings."},
     {"mode", AG_CONF_MODE, JSONL_FIELD(mode), .def = "0600",
      .help = "Permissions of the file, whatever the umask (it holds raw auth.log lines)."},
-    {NULL}};
+    {.name = NULL}};
 
 const struct ag_conf_section ag_jsonl_section = {
     "sink.jsonl", "Events and findings as OCSF JSON lines, to a file or stdout.", jsonl_keys};

@@ -366,7 +366,7 @@ static const struct ag_conf_key kafka_keys[] = {
      .def = "fail", .help = "If no broker answers at start: fail, or buffer and retry."},
     {"kafka.*", AG_CONF_PREFIX, 0, 0,
      .help = "Any librdkafka property, e.g. kafka.security.protocol = SASL_SSL."},
-    {NULL}};
+    {.name = NULL}};
 
 const struct ag_conf_section ag_kafka_section = {
     AG_KAFKA_SECTION, "Events and findings as OCSF JSON to Kafka; the section enables it.",

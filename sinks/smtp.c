@@ -525,7 +525,7 @@ static const struct ag_conf_key smtp_keys[] = {
      .help = "How long a mail waits for the Bedrock summary (with [sink.bedrock])."},
     {"timeout", AG_CONF_DURATION, SMTP_FIELD(timeout_ms), 100, 600000, .def = "30s",
      .help = "Connect and total timeout of each mail."},
-    {NULL}};
+    {.name = NULL}};
 
 const struct ag_conf_section ag_smtp_section = {
     SEC, "Mails each finding with its summary; the section enables it.", smtp_keys};

@@ -167,7 +167,7 @@ static const struct ag_conf_key tabled_keys[] = {
     {"empty", AG_CONF_PATH, AG_CONF_FIELD(struct tabled, empty), .def = "", .help = "h"},
     {"none", AG_CONF_STRING, AG_CONF_FIELD(struct tabled, none), .help = "h"},
     {"pass.*", AG_CONF_PREFIX, 0, 0, .help = "h"},
-    {NULL}};
+    {.name = NULL}};
 
 START_TEST(a_key_table_fills_a_struct)
 {
