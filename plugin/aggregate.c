@@ -659,7 +659,7 @@ static void txn_commit(struct stage *sg, int leaving)
      * in the outbox once the engine has nothing pending. Summarizers' late
      * updates wait for a later transaction, unless this is the last one. */
     if (leaving)
-        ag_pipeline_flush(sg->pipe, 10000);
+        ag_pipeline_flush(sg->pipe, AG_FLUSH_AT_EXIT);
     else
         ag_engine_flush(ag_pipeline_engine(sg->pipe));
     if (sg->a->fatal)
@@ -691,7 +691,7 @@ static void commit_stage(struct stage *sg, int leaving)
         txn_commit(sg, leaving);
         return;
     }
-    long undelivered = ag_pipeline_flush(sg->pipe, 10000);
+    long undelivered = ag_pipeline_flush(sg->pipe, AG_FLUSH_AT_EXIT);
     if (sg == &a->src && rd_kafka_flush(a->producer, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
         undelivered++;
     if (undelivered > 0 || a->produce_failed > 0) {

@@ -60,7 +60,8 @@ void ag_pipeline_emit_event(struct ag_pipeline *p, const struct ag_event *ev,
                             const struct ag_counts *counts);
 
 /* Waits for pending findings, then flushes every sink for at most
- * timeout_ms. Returns the number of items the sinks could not deliver. */
+ * timeout_ms, or at exit (AG_FLUSH_AT_EXIT, sink.h) as long as each sink's
+ * own flush_timeout. Returns the number of items the sinks could not deliver. */
 long ag_pipeline_flush(struct ag_pipeline *p, int timeout_ms);
 
 /* For a host that keeps positions and never sends an output again (run):

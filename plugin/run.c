@@ -32,7 +32,6 @@
 #define RUN_READ_BATCH 256            /* journal entries per gate hold */
 #define RUN_FILE_BATCH (1u << 20)     /* bytes per file per gate hold */
 #define RUN_IDLE_MS 100               /* poll period of idle files and stdin */
-#define RUN_STOP_FLUSH_MS 10000
 #define RUN_CHECKPOINT_FLUSH_MS 2000
 #define RUN_TICK_MS 250               /* signal wait; a stdin end is seen this fast */
 #define RUN_FLUSH_EVERY_MS 1000
@@ -627,7 +626,7 @@ static void report(struct run *r, long undelivered)
  * past what was read. */
 static long finish(struct run *r)
 {
-    long undelivered = ag_pipeline_flush(r->pipe, RUN_STOP_FLUSH_MS);
+    long undelivered = ag_pipeline_flush(r->pipe, AG_FLUSH_AT_EXIT);
     for (size_t i = 0; i < r->n_in && !undelivered; i++) {
         if (r->in[i].jd)
             checkpoint(&r->in[i], 0);

@@ -608,7 +608,7 @@ int ag_scan_main(int argc, char **argv)
     for (int i = optind; i < argc && !stop_requested; i++)
         scan_path(&s, argv[i]);
     progress_show(&s, 0, 1);
-    long undelivered = ag_pipeline_flush(s.pipe, 5000);
+    long undelivered = ag_pipeline_flush(s.pipe, AG_FLUSH_AT_EXIT);
     print_summary(&s, s.o.json ? stderr : stdout);
     if (undelivered)
         fprintf(stderr, "authguard scan: %ld outputs could not be written\n", undelivered);

@@ -1096,7 +1096,8 @@ static void deadline_in(struct timespec *ts, int64_t ms)
 static long bedrock_flush(struct ag_sink *sk, int timeout_ms)
 {
     struct bedrock *s = (struct bedrock *)sk;
-    int64_t wait = s->c.flush_timeout_ms < timeout_ms ? s->c.flush_timeout_ms : timeout_ms;
+    int64_t wait = timeout_ms < 0 || s->c.flush_timeout_ms < timeout_ms ? s->c.flush_timeout_ms
+                                                                        : timeout_ms;
     struct timespec dl;
     deadline_in(&dl, wait > 0 ? wait : 0);
     pthread_mutex_lock(&s->lock);

@@ -385,7 +385,9 @@ static long jsonl_flush(struct ag_sink *s, int timeout_ms)
 {
     struct jsonl *j = (struct jsonl *)s;
     struct timespec dl;
-    deadline_in(&dl, timeout_ms > 0 ? timeout_ms : 0);
+    if (timeout_ms < 0)
+        timeout_ms = AG_FLUSH_EXIT_MS;
+    deadline_in(&dl, timeout_ms);
     pthread_mutex_lock(&j->lock);
     for (;;) {
         if (j->have_writer) {

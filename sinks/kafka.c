@@ -36,6 +36,7 @@ struct kafka {
     enum ag_event_filter events;
     enum ag_kafka_full full;
     int flush_timeout_ms;
+    int exit_flushed; /* the host's exit flush waited already */
     int user_debug;                      /* the user set kafka.debug */
     int want_idempotence;                /* enable.idempotence after kafka.* */
     pthread_t poller;
@@ -225,6 +226,10 @@ static void kafka_finding(struct ag_sink *s, const struct ag_finding *f, const c
 static long kafka_flush(struct ag_sink *s, int timeout_ms)
 {
     struct kafka *k = (struct kafka *)s;
+    if (timeout_ms < 0) {
+        timeout_ms = k->flush_timeout_ms;
+        k->exit_flushed = 1;
+    }
     rd_kafka_flush(k->rk, timeout_ms);
     /* Failed and dropped messages are not delivered either. */
     return (long)rd_kafka_outq_len(k->rk) + (long)get(&k->failed) + (long)get(&k->dropped);
@@ -285,7 +290,8 @@ static void kafka_destroy(struct ag_sink *s)
     struct kafka *k = (struct kafka *)s;
     if (!k)
         return;
-    kafka_flush(s, k->flush_timeout_ms);
+    /* Hosts that never flushed at exit get the wait here, others not twice. */
+    kafka_flush(s, k->exit_flushed ? 0 : k->flush_timeout_ms);
     ag_kafka_report(s, stderr);
     kafka_free(k);
 }
@@ -392,6 +398,10 @@ static rd_kafka_conf_t *make_conf(struct kafka *k, const struct ag_conf *c,
         set(conf, "queue.buffering.max.messages", "100000", err, errlen) < 0 ||
         set(conf, "queue.buffering.max.kbytes", "65536", err, errlen) < 0 ||
         set(conf, "client.id", "authguard", err, errlen) < 0 ||
+        /* librdkafka backs off up to 10 s between reconnects: a broker back
+         * from a restart would wait that long for a log stream, and an exit
+         * flush shorter than that would give up on it. */
+        set(conf, "reconnect.backoff.max.ms", "2000", err, errlen) < 0 ||
         /* Log lines come through rd_kafka_poll() on our poll thread, never
          * from librdkafka's own threads (made with thrd_create, which thread
          * sanitizers and other pthread-based tools do not see). */

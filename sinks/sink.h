@@ -16,14 +16,20 @@
 
 struct ag_sink;
 
+/* The flush at exit: each sink waits as long as its configuration says. */
+#define AG_FLUSH_AT_EXIT (-1)
+#define AG_FLUSH_EXIT_MS 10000
+
 struct ag_sink_ops {
     const char *name;
     /* Every event with its source's counts; NULL to receive none. */
     void (*event)(struct ag_sink *s, const struct ag_event *ev, const struct ag_counts *c);
     /* A finding Create or Update, summary attached; remediation may be NULL. */
     void (*finding)(struct ag_sink *s, const struct ag_finding *f, const char *remediation);
-    /* Delivers what is pending, waiting at most timeout_ms. Returns the
-     * number of items not delivered (0: all out), or a negative errno. A
+    /* Delivers what is pending, waiting at most timeout_ms; a negative
+     * timeout_ms (AG_FLUSH_AT_EXIT) is the sink's own flush_timeout, or
+     * AG_FLUSH_EXIT_MS for a sink without one. Returns the number of
+     * items not delivered (0: all out), or a negative errno. A
      * sink that holds what it could not deliver (env->hold_undelivered)
      * counts it in every flush until it is out, so that a host never moves
      * its positions past it. */

@@ -429,6 +429,8 @@ static long smtp_flush(struct ag_sink *sk, int timeout_ms)
 {
     struct smtp *s = (struct smtp *)sk;
     struct timespec dl;
+    if (timeout_ms < 0)
+        timeout_ms = AG_FLUSH_EXIT_MS;
     clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_sec += timeout_ms / 1000;
     dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;

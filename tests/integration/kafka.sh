@@ -15,7 +15,7 @@ CHECK="$AG_SRCDIR/tests/integration/kafka_check.py"
 KDIR=$TAP_TMP/kafka
 T=$TAP_TMP
 
-tap_plan 26
+tap_plan 28
 tap_diag "Apache Kafka $KV"
 
 # -- settings that are wrong are named, before any broker exists ------------
@@ -33,6 +33,16 @@ printf '[sink.kafka]\nbrokers = 127.0.0.1:1\nstart_timeout = 1s\n' >"$T/unreach.
 tap_is "unreachable broker at start: exit 2" 2 "$rc"
 tap_grep "unreachable broker named with key and value" \
     '\[sink.kafka\] brokers = 127.0.0.1:1: no broker reachable in 1 s' "$T/unreach.err"
+
+# The exit flush waits flush_timeout, the user's setting, not a fixed time.
+printf '[sink.kafka]\nbrokers = 127.0.0.1:1\nstart_timeout = 1s\nunreachable_at_start = buffer\nflush_timeout = 1s\n' \
+    >"$T/short_flush.conf"
+t0=$(date +%s)
+"$AG_BIN" scan --config "$T/short_flush.conf" "$AG_SRCDIR/tests/data/sample.log" \
+    >"$T/short_flush.out" 2>"$T/short_flush.err" && rc=0 || rc=$?
+t1=$(date +%s)
+tap_is "no broker, flush_timeout 1s: exit 1 with outputs undelivered" 1 "$rc"
+tap_cmp "and scan gave up after about flush_timeout, not 5 s" -le "$((t1 - t0))" 4
 
 # -- a broker ------------------------------------------------------------------
 tap_cleanup "sh '$KSH' stop '$KDIR'"
